@@ -1,0 +1,58 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.routes import mentions, stats
+from api.security import require_access
+from store.base import MentionQuery, MentionStore
+from yuqing import __version__
+from yuqing.settings import Settings
+from yuqing.wiring import open_mention_store
+
+
+def _reason(exc: RequestValidationError) -> str:
+    """The first validation problem as one readable line, e.g. 'query.size: ...'."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI:
+    """The API over the configured stores (a store may be passed in, as tests do)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = store is None
+        app.state.store = store or open_mention_store(settings)
+        yield
+        if owned:
+            app.state.store.close()
+
+    app = FastAPI(title="yuqing 舆情监测", version=__version__, lifespan=lifespan,
+                  description="泰山港华燃气舆情监测服务 API")
+    app.state.settings = settings
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            content={"detail": _reason(exc),
+                                     "errors": jsonable_encoder(exc.errors())})
+
+    secured = [Depends(require_access)]
+    app.include_router(mentions.router, dependencies=secured)
+    app.include_router(stats.router, dependencies=secured)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
+    def healthz() -> dict[str, str]:
+        app.state.store.count(MentionQuery(limit=0))
+        return {"status": "ok", "version": __version__}
+
+    return app
+

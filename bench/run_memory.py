@@ -1,0 +1,69 @@
+"""Peak resident memory of `yuqing run` after `yuqing init` + `yuqing demo`, serving requests.
+
+    python bench/run_memory.py
+
+Baseline in the same run: a bare Python interpreter that imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as work:
+        env = {**os.environ, "YUQING_STORAGE__DATA_DIR": f"{work}/data", "PYTHONPATH": str(REPO)}
+        env.pop("YUQING_CONFIG", None)
+        yq = [sys.executable, "-m", "yuqing"]
+        subprocess.run([*yq, "init"], cwd=work, env=env, check=True, capture_output=True)
+        subprocess.run([*yq, "demo"], cwd=work, env=env, check=True, capture_output=True)
+        port = free_port()
+        server = subprocess.Popen([*yq, "run", "--port", str(port), "--no-scheduler"], cwd=work,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            for path in ("/api/mentions?size=100", "/api/stats/trend", "/api/stats/keywords",
+                         "/api/mentions?q=%E5%81%9C%E6%B0%94", "/api/stats/facets/category"):
+                for _ in range(20):
+                    urllib.request.urlopen(base + path, timeout=10).read()
+            ours, baseline = peak_rss_mb(server.pid), peak_rss_mb(bare.pid)
+        finally:
+            server.terminate()
+            bare.terminate()
+            server.wait(10)
+        print(f"{'baseline: bare python interpreter':40s} {baseline:8.1f} MB peak RSS")
+        print(f"{'yuqing run (API, demo loaded, 100 req)':40s} {ours:8.1f} MB peak RSS")
+        print(f"ratio: {ours / baseline:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Run one source's crawl in this process and report its stats.
+
+Called by `yuqing crawl SOURCE`; the scheduler starts that command as a child process for
+each run, because a Twisted reactor can run only once per process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+
+from crawlers.spiders.weibo import WeiboSearchSpider
+from yuqing import __version__
+from yuqing.settings import Settings
+
+SPIDERS = {spider.source: spider for spider in (WeiboSearchSpider,)}
+
+
+def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = None,
+                    state_path: Path | None = None) -> ScrapySettings:
+    source_settings = getattr(settings.sources, source)
+    values: dict[str, Any] = {
+        "YUQING_SETTINGS": settings,
+        "BOT_NAME": "yuqing",
+        "USER_AGENT": settings.crawl.user_agent.format(version=__version__),
+        "ROBOTSTXT_OBEY": settings.crawl.obey_robots_txt,
+        "CONCURRENT_REQUESTS": source_settings.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source_settings.concurrency,
+        "DOWNLOAD_DELAY": source_settings.download_delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_TIMEOUT": 30,
+        "RETRY_TIMES": 2,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": settings.crawl.log_level,
+        "ITEM_PIPELINES": {"crawlers.pipelines.store.AnalyzeAndStorePipeline": 300},
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+    }
+    if state_path is not None:
+        values["YUQING_STATE_PATH"] = str(state_path)
+    if replay_dir is not None:
+        values["YUQING_REPLAY_DIR"] = str(replay_dir)
+        values["DOWNLOADER_MIDDLEWARES"] = {"crawlers.replay.ReplayDownloaderMiddleware": 50}
+        values["ROBOTSTXT_OBEY"] = False
+        values["DOWNLOAD_DELAY"] = 0
+    return ScrapySettings(values)
+
+
+def run_crawl(settings: Settings, source: str, replay_dir: Path | None = None,
+              state_path: Path | None = None) -> dict[str, Any]:
+    """Crawl one source to the end; returns Scrapy's stats (our counters under yuqing/)."""
+    if source not in SPIDERS:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(SPIDERS))}")
+    process = CrawlerProcess(scrapy_settings(settings, source, replay_dir, state_path),
+                             install_root_handler=True)
+    crawler = process.create_crawler(SPIDERS[source])
+    process.crawl(crawler)
+    process.start()
+    return dict(crawler.stats.get_stats())

@@ -1,0 +1,40 @@
+"""Keywords for word clouds: TF-IDF over the mention's words with jieba's IDF table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from nlp.segment import stopwords
+
+_IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    table: dict[str, float] = {}
+    with _IDF_FILE.open(encoding="utf-8") as handle:
+        for line in handle:
+            word, _, value = line.rstrip("\n").rpartition(" ")
+            if word:
+                table[word] = float(value)
+    median = sorted(table.values())[len(table) // 2]
+    return table, median
+
+
+class KeywordExtractor:
+    def __init__(self, excluded: frozenset[str] = frozenset()) -> None:
+        # The company's own names appear everywhere and would top every cloud.
+        self.excluded = stopwords() | excluded
+        self.idf, self.default_idf = _idf()
+
+    def keywords(self, words: list[str], limit: int = 8) -> list[str]:
+        counts = Counter(
+            w for w in words if len(w) > 1 and w not in self.excluded and not w.isdigit()
+        )
+        idf, default = self.idf, self.default_idf
+        ranked = sorted(counts.items(), key=lambda kv: kv[1] * idf.get(kv[0], default), reverse=True)
+        return [word for word, _ in ranked[:limit]]

@@ -1,0 +1,400 @@
+"""The embedded mention index: one SQLite file in WAL mode with an FTS5 table over the
+jieba-segmented words (whitespace-joined, so FTS5's unicode61 tokenizer keeps each
+Chinese word whole).
+
+Each thread gets its own connection: the API serves requests from a thread pool while the
+scheduler writes, and WAL lets those readers run beside one writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from store.base import (
+    Count,
+    Facet,
+    MentionQuery,
+    MentionStore,
+    Page,
+    Sort,
+    Tokenizer,
+    TrendBucket,
+    UpsertResult,
+    fill_days,
+)
+from store.highlight import highlight
+from yuqing.records import (
+    SHANGHAI,
+    Analysis,
+    Author,
+    Correction,
+    Mention,
+    StoredMention,
+)
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mentions (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    platform TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_followers INTEGER,
+    author_verified INTEGER NOT NULL,
+    author_verified_reason TEXT NOT NULL,
+    published_at INTEGER NOT NULL,      -- epoch seconds
+    day TEXT NOT NULL,                  -- Asia/Shanghai date of published_at
+    fetched_at INTEGER NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    reposts INTEGER NOT NULL,
+    comments INTEGER NOT NULL,
+    likes INTEGER NOT NULL,
+    views INTEGER,
+    engagement INTEGER NOT NULL,
+    region TEXT NOT NULL,
+    parent_id TEXT,
+    query TEXT NOT NULL,
+    relevant INTEGER NOT NULL,
+    relevance_score REAL NOT NULL,
+    sentiment TEXT NOT NULL,            -- effective: the correction if any, else the model's
+    sentiment_score REAL NOT NULL,
+    place TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    analysis TEXT NOT NULL,             -- Analysis as JSON, without its tokens
+    correction TEXT                     -- Correction as JSON, NULL until a reviewer acts
+);
+CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at);
+CREATE INDEX IF NOT EXISTS mentions_platform ON mentions (platform, published_at);
+CREATE INDEX IF NOT EXISTS mentions_sentiment ON mentions (sentiment, published_at);
+CREATE INDEX IF NOT EXISTS mentions_day ON mentions (day, sentiment);
+CREATE INDEX IF NOT EXISTS mentions_author ON mentions (author_name);
+CREATE INDEX IF NOT EXISTS mentions_fingerprint ON mentions (fingerprint);
+-- Effective categories, one row each, for filters and facets.
+CREATE TABLE IF NOT EXISTS mention_categories (
+    code TEXT NOT NULL,
+    mention_rowid INTEGER NOT NULL,
+    PRIMARY KEY (code, mention_rowid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mention_categories_rowid ON mention_categories (mention_rowid);
+CREATE TABLE IF NOT EXISTS mention_keywords (
+    mention_rowid INTEGER NOT NULL,
+    word TEXT NOT NULL,
+    PRIMARY KEY (mention_rowid, word)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'unicode61');
+"""
+
+_SORTS = {
+    Sort.newest: "m.published_at DESC, m.rowid DESC",
+    Sort.oldest: "m.published_at ASC, m.rowid ASC",
+    Sort.engagement: "m.engagement DESC, m.published_at DESC",
+}
+_FACET_COLUMNS = {
+    Facet.platform: "m.platform",
+    Facet.sentiment: "m.sentiment",
+    Facet.region: "m.region",
+    Facet.place: "m.place",
+    Facet.author: "m.author_name",
+}
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _time(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, SHANGHAI)
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class SQLiteStore(MentionStore):
+    def __init__(self, path: Path | str, tokenize: Tokenizer) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.tokenize = tokenize
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A short IMMEDIATE transaction: takes the write lock up front, so two writers
+        queue on busy_timeout instead of failing with 'database is locked' mid-way."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        conn = self._conn()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer yuqing (schema {version} > {SCHEMA_VERSION})"
+            )
+        # executescript commits on its own; every statement is idempotent (IF NOT EXISTS).
+        conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- writes ------------------------------------------------------------------------
+    def upsert(self, items: Iterable[tuple[Mention, Analysis]]) -> UpsertResult:
+        result = UpsertResult()
+        with self._write() as tx:
+            for mention, analysis in items:
+                if self._upsert_one(tx, mention, analysis):
+                    result.inserted += 1
+                else:
+                    result.updated += 1
+        return result
+
+    def _upsert_one(self, tx: sqlite3.Connection, mention: Mention, analysis: Analysis) -> bool:
+        """Returns True when the mention is new."""
+        existing = tx.execute(
+            "SELECT rowid, first_seen_at, correction FROM mentions WHERE id = ?", (mention.id,)
+        ).fetchone()
+        correction = Correction.model_validate_json(existing["correction"]) \
+            if existing and existing["correction"] else None
+        row = self._row(mention, analysis, correction)
+        if existing:
+            row["first_seen_at"] = existing["first_seen_at"]
+            row["correction"] = existing["correction"]
+            assignments = ", ".join(f"{k} = :{k}" for k in row if k != "id")
+            tx.execute(f"UPDATE mentions SET {assignments} WHERE id = :id", row)
+            rowid = existing["rowid"]
+            tx.execute("DELETE FROM mention_fts WHERE rowid = ?", (rowid,))
+            tx.execute("DELETE FROM mention_keywords WHERE mention_rowid = ?", (rowid,))
+            tx.execute("DELETE FROM mention_categories WHERE mention_rowid = ?", (rowid,))
+        else:
+            columns = ", ".join(row)
+            values = ", ".join(f":{k}" for k in row)
+            rowid = tx.execute(f"INSERT INTO mentions ({columns}) VALUES ({values})", row).lastrowid
+        tx.execute("INSERT INTO mention_fts (rowid, tokens) VALUES (?, ?)",
+                   (rowid, " ".join(analysis.tokens)))
+        tx.executemany("INSERT OR IGNORE INTO mention_keywords VALUES (?, ?)",
+                       [(rowid, w) for w in analysis.keywords])
+        codes = [c.value for c in correction.categories] \
+            if correction and correction.categories is not None else analysis.category_codes
+        tx.executemany("INSERT OR IGNORE INTO mention_categories VALUES (?, ?)",
+                       [(code, rowid) for code in codes])
+        return existing is None
+
+    @staticmethod
+    def _row(mention: Mention, analysis: Analysis, correction: Correction | None) -> dict:
+        sentiment = correction.sentiment if correction and correction.sentiment else None
+        return {
+            "id": mention.id,
+            "platform": mention.platform.value,
+            "kind": mention.kind.value,
+            "url": mention.url,
+            "title": mention.title,
+            "text": mention.text,
+            "author_name": mention.author.name,
+            "author_id": mention.author.id,
+            "author_followers": mention.author.followers,
+            "author_verified": int(mention.author.verified),
+            "author_verified_reason": mention.author.verified_reason,
+            "published_at": _epoch(mention.published_at),
+            "day": mention.published_at.date().isoformat(),
+            "fetched_at": _epoch(mention.fetched_at),
+            "first_seen_at": _epoch(mention.fetched_at),
+            "reposts": mention.reposts,
+            "comments": mention.comments,
+            "likes": mention.likes,
+            "views": mention.views,
+            "engagement": mention.engagement,
+            "region": mention.region,
+            "parent_id": mention.parent_id,
+            "query": mention.query,
+            "relevant": int(analysis.relevant),
+            "relevance_score": analysis.relevance_score,
+            "sentiment": (sentiment or analysis.sentiment.label).value,
+            "sentiment_score": analysis.sentiment.score,
+            "place": analysis.place,
+            "fingerprint": analysis.fingerprint,
+            "analysis": analysis.model_dump_json(exclude={"tokens"}),
+            "correction": correction.model_dump_json() if correction else None,
+        }
+
+    def correct(self, mention_id: str, correction: Correction) -> StoredMention:
+        with self._write() as tx:
+            row = tx.execute("SELECT rowid, correction FROM mentions WHERE id = ?",
+                             (mention_id,)).fetchone()
+            if row is None:
+                raise KeyError(mention_id)
+            if row["correction"]:  # a second review refines the first, field by field
+                previous = Correction.model_validate_json(row["correction"])
+                correction = correction.model_copy(update={
+                    "sentiment": correction.sentiment or previous.sentiment,
+                    "categories": correction.categories
+                    if correction.categories is not None else previous.categories,
+                })
+            tx.execute("UPDATE mentions SET correction = ? WHERE rowid = ?",
+                       (correction.model_dump_json(), row["rowid"]))
+            if correction.sentiment:
+                tx.execute("UPDATE mentions SET sentiment = ? WHERE rowid = ?",
+                           (correction.sentiment.value, row["rowid"]))
+            if correction.categories is not None:
+                tx.execute("DELETE FROM mention_categories WHERE mention_rowid = ?", (row["rowid"],))
+                tx.executemany("INSERT INTO mention_categories VALUES (?, ?)",
+                               [(c.value, row["rowid"]) for c in correction.categories])
+        stored = self.get(mention_id)
+        assert stored is not None
+        return stored
+
+    # -- reads -------------------------------------------------------------------------
+    def _where(self, query: MentionQuery) -> tuple[str, list, list[str]]:
+        """SQL condition over alias `m`, its parameters, and the query's search terms."""
+        clauses, params = ["1 = 1"], []
+        terms = self.tokenize(query.text) if query.text.strip() else []
+        if terms:
+            match = " AND ".join(_fts_phrase(t) for t in terms)
+            clauses.append("m.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
+            params.append(match)
+        for column, values in (("m.platform", query.platforms), ("m.sentiment", query.sentiments)):
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params.extend(v.value for v in values)
+        if query.categories:
+            marks = ", ".join("?" * len(query.categories))
+            clauses.append(
+                f"m.rowid IN (SELECT mention_rowid FROM mention_categories WHERE code IN ({marks}))"
+            )
+            params.extend(c.value for c in query.categories)
+        if query.relevant is not None:
+            clauses.append("m.relevant = ?")
+            params.append(int(query.relevant))
+        if query.since:
+            clauses.append("m.published_at >= ?")
+            params.append(_epoch(query.since))
+        if query.until:
+            clauses.append("m.published_at < ?")
+            params.append(_epoch(query.until))
+        if query.place:
+            clauses.append("(instr(m.place, ?) > 0 OR instr(m.region, ?) > 0)")
+            params.extend([query.place, query.place])
+        if query.author:
+            clauses.append("(m.author_name = ? OR m.author_id = ?)")
+            params.extend([query.author, query.author])
+        return " AND ".join(clauses), params, terms
+
+    def _stored(self, row: sqlite3.Row, terms: list[str] = ()) -> StoredMention:
+        mention = Mention(
+            id=row["id"], platform=row["platform"], kind=row["kind"], url=row["url"],
+            title=row["title"], text=row["text"],
+            author=Author(name=row["author_name"], id=row["author_id"],
+                          followers=row["author_followers"],
+                          verified=bool(row["author_verified"]),
+                          verified_reason=row["author_verified_reason"]),
+            published_at=_time(row["published_at"]), fetched_at=_time(row["fetched_at"]),
+            reposts=row["reposts"], comments=row["comments"], likes=row["likes"],
+            views=row["views"], region=row["region"], parent_id=row["parent_id"],
+            query=row["query"],
+        )
+        return StoredMention(
+            mention=mention,
+            analysis=Analysis.model_validate_json(row["analysis"]),
+            correction=Correction.model_validate_json(row["correction"])
+            if row["correction"] else None,
+            first_seen_at=_time(row["first_seen_at"]),
+            highlight=highlight(f"{row['title']} {row['text']}".strip(), terms) if terms else "",
+        )
+
+    def get(self, mention_id: str) -> StoredMention | None:
+        row = self._conn().execute("SELECT * FROM mentions m WHERE id = ?", (mention_id,)).fetchone()
+        return self._stored(row) if row else None
+
+    def count(self, query: MentionQuery) -> int:
+        where, params, _ = self._where(query)
+        return self._conn().execute(f"SELECT COUNT(*) FROM mentions m WHERE {where}",
+                                    params).fetchone()[0]
+
+    def search(self, query: MentionQuery) -> Page:
+        where, params, terms = self._where(query)
+        conn = self._conn()
+        if query.sort == Sort.relevance and terms:
+            # bm25 needs the FTS table in the FROM clause; join it back by rowid.
+            sql = (f"SELECT m.* FROM mentions m JOIN mention_fts f ON f.rowid = m.rowid "
+                   f"WHERE {where} AND mention_fts MATCH ? ORDER BY bm25(mention_fts) "
+                   f"LIMIT ? OFFSET ?")
+            rows = conn.execute(sql, [*params, params[0], query.limit, query.offset]).fetchall()
+        else:
+            order = _SORTS.get(query.sort, _SORTS[Sort.newest])
+            sql = f"SELECT m.* FROM mentions m WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+        return Page(total=self.count(query), items=[self._stored(r, terms) for r in rows])
+
+    def trend(self, query: MentionQuery) -> list[TrendBucket]:
+        where, params, _ = self._where(query)
+        rows = self._conn().execute(
+            f"SELECT m.day, m.sentiment, COUNT(*) FROM mentions m WHERE {where} "
+            f"GROUP BY m.day, m.sentiment", params).fetchall()
+        buckets: dict = {}
+        for day, sentiment, count in rows:
+            key = datetime.fromisoformat(day).date()
+            bucket = buckets.setdefault(key, TrendBucket(day=key))
+            setattr(bucket, sentiment, count)
+        return fill_days(buckets, query.since, query.until)
+
+    def facet(self, query: MentionQuery, facet: Facet, limit: int = 10) -> list[Count]:
+        where, params, _ = self._where(query)
+        if facet == Facet.category:
+            sql = (f"SELECT c.code, COUNT(*) FROM mention_categories c "
+                   f"JOIN mentions m ON m.rowid = c.mention_rowid WHERE {where} "
+                   f"GROUP BY c.code ORDER BY 2 DESC, 1 LIMIT ?")
+        else:
+            column = _FACET_COLUMNS[facet]
+            sql = (f"SELECT {column}, COUNT(*) FROM mentions m WHERE {where} AND {column} != '' "
+                   f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?")
+        rows = self._conn().execute(sql, [*params, limit]).fetchall()
+        return [Count(value=value, count=count) for value, count in rows]
+
+    def keywords(self, query: MentionQuery, limit: int = 50) -> list[Count]:
+        where, params, _ = self._where(query)
+        rows = self._conn().execute(
+            f"SELECT k.word, COUNT(*) FROM mention_keywords k "
+            f"JOIN mentions m ON m.rowid = k.mention_rowid WHERE {where} "
+            f"GROUP BY k.word ORDER BY 2 DESC, 1 LIMIT ?", [*params, limit]).fetchall()
+        return [Count(value=word, count=count) for word, count in rows]

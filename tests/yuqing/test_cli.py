@@ -1,0 +1,109 @@
+"""The command line: help for every command, one-line errors, and the demo end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from tests.conftest import FIXTURES, REPO
+from yuqing.cli import app
+
+runner = CliRunner()
+
+
+def all_commands(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix] if prefix else []
+    if hasattr(command, "commands"):  # a group (typer ships its own click)
+        for name, sub in command.commands.items():
+            found += all_commands(sub, (*prefix, name))
+    return found
+
+
+def test_every_command_has_help_text() -> None:
+    commands = all_commands(get_command(app))
+    assert ("crawl",) in commands and ("nlp", "analyze") in commands
+    for path in commands:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        command = get_command(app)
+        for name in path:
+            command = command.commands[name]
+        assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
+
+
+def test_broken_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "yuqing.toml"
+    bad.write_text("[sources.weibo]\nmax_pages = -1\n", encoding="utf-8")
+    result = runner.invoke(app, ["config", "check", "--config", str(bad)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "sources.weibo.max_pages" in lines[0]
+
+
+def test_unknown_source_and_missing_replay(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["crawl", "myspace"]).exit_code == 2
+    result = runner.invoke(app, ["crawl", "weibo", "--replay", str(tmp_path)])
+    assert result.exit_code == 2 and "responses.json" in result.output
+
+
+def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("YUQING_SOURCES__WEIBO__COOKIE", "SUB=topsecret")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 0 and "topsecret" not in result.output
+    assert json.loads(result.output)["sources"]["weibo"]["cookie"] == "**********"
+
+
+def test_nlp_analyze_reads_json_lines(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "泰山港华燃气停气三天没人管"}\nnot json\n'
+                      '{"id": "b", "text": "", "platform": "weibo"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["nlp", "analyze", str(source)])
+    assert result.exit_code == 0
+    a, broken, b = (json.loads(line) for line in result.output.strip().splitlines())
+    assert a["id"] == "a" and a["relevant"] and a["sentiment"]["label"] == "negative"
+    assert "outage" in [c["code"] for c in a["categories"]]
+    assert broken == {"line": 2, "error": "not a JSON object"}
+    assert b["id"] == "b" and b["sentiment"]["label"] == "neutral" and not b["relevant"]
+
+
+@pytest.mark.slow
+def test_init_and_demo_load_data_through_the_pipeline(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "YUQING_STORAGE__DATA_DIR": str(tmp_path / "data")}
+    env.pop("YUQING_CONFIG", None)
+
+    def yuqing(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "yuqing", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=180)
+
+    assert yuqing("init").returncode == 0
+    first = yuqing("demo")
+    assert first.returncode == 0, first.stderr[-2000:]
+    report = json.loads(first.stdout.strip().splitlines()[-1])
+    db = tmp_path / "data" / "mentions.sqlite"
+    with sqlite3.connect(db) as conn:
+        count = conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
+        relevant = conn.execute("SELECT COUNT(*) FROM mentions WHERE relevant = 1").fetchone()[0]
+        newest_day = conn.execute("SELECT MAX(day) FROM mentions").fetchone()[0]
+    demo_posts = (REPO / "tools/demo/weibo_posts.jsonl").read_text(encoding="utf-8").strip().splitlines()
+    assert count == report["stored_new"] == len(demo_posts)
+    assert 0 < relevant < count  # the demo has irrelevant mentions too
+    from datetime import date, timedelta
+    assert newest_day == (date.today() - timedelta(days=1)).isoformat()  # re-dated to recent
+    again = yuqing("demo")
+    assert again.returncode == 0
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count
+
+
+def test_fixtures_exist_for_the_demo_and_tests() -> None:
+    assert (FIXTURES / "weibo" / "responses.json").is_file()
+    assert (REPO / "yuqing" / "demo_data" / "weibo" / "responses.json").is_file()

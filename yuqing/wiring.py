@@ -1,0 +1,21 @@
+"""Builds the stages from settings, so every entry point (CLI, API, crawler, scheduler)
+gets the same index the same way."""
+
+from __future__ import annotations
+
+from nlp.clean import normalize
+from nlp.segment import entity_words, segmenter
+from store.base import MentionStore, Tokenizer
+from store.sqlite import SQLiteStore
+from yuqing.settings import Settings
+
+
+def query_tokenizer(settings: Settings) -> Tokenizer:
+    """Search text to index words, segmented exactly as mentions are (no models loaded)."""
+    words = segmenter(entity_words(settings.entity)).words
+    return lambda text: words(normalize(text))
+
+
+def open_mention_store(settings: Settings) -> MentionStore:
+    """The configured mention index (SQLite in the data directory)."""
+    return SQLiteStore(settings.storage.mentions_db, query_tokenizer(settings))
