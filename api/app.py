@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.routes import mentions, stats
-from api.security import require_access
+from api.security import require_role
 from store.base import MentionQuery, MentionStore
 from yuqing import __version__
+from yuqing.records import ALL_ROLES
 from yuqing.settings import Settings
 from yuqing.wiring import open_mention_store
 
@@ -45,9 +46,9 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
                             content={"detail": _reason(exc),
                                      "errors": jsonable_encoder(exc.errors())})
 
-    secured = [Depends(require_access)]
-    app.include_router(mentions.router, dependencies=secured)
-    app.include_router(stats.router, dependencies=secured)
+    readers = [require_role(*ALL_ROLES)]
+    app.include_router(mentions.router, dependencies=readers)
+    app.include_router(stats.router, dependencies=readers)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:

@@ -43,6 +43,19 @@ class SentimentLabel(StrEnum):
     positive = "positive"
 
 
+class Role(StrEnum):
+    """What a user may do (see the users and roles issue)."""
+
+    admin = "admin"
+    pr = "pr"  # 舆情专员
+    handler = "handler"  # 责任部门: sees its department's tickets only
+    supervisor = "supervisor"  # 督查专班
+    viewer = "viewer"  # management and analysts: read-only
+
+
+ALL_ROLES = tuple(Role)
+
+
 class Category(StrEnum):
     """Complaint categories, following the utility's service stages (codes are fixed)."""
 

@@ -1,29 +1,18 @@
-"""The `yuqing` command line."""
+"""Top-level commands: init, demo, crawl, run, search."""
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from yuqing.settings import ConfigError, Settings, load_settings
+from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit
 
-app = typer.Typer(help="泰山港华燃气舆情监测 yuqing: crawl, analyse, index and serve mentions.",
-                  no_args_is_help=True, add_completion=False)
-config_app = typer.Typer(help="Check or show the configuration.", no_args_is_help=True)
-nlp_app = typer.Typer(help="Run the NLP stage on your own data.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
-app.add_typer(nlp_app, name="nlp")
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="config file (default: $YUQING_CONFIG or ./yuqing.toml)")
-]
 ReplayOption = Annotated[
     Path | None, typer.Option(help="serve saved responses from this directory instead of the network")
 ]
@@ -33,19 +22,6 @@ StateOption = Annotated[
 KeywordOption = Annotated[
     list[str] | None, typer.Option(help="search these keywords instead of the configured ones")
 ]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr and a non-zero exit: how every user error ends."""
-    typer.echo(f"yuqing: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -143,52 +119,3 @@ def search(
         m = item.mention
         typer.echo(f"{m.published_at:%Y-%m-%d %H:%M} {m.platform} {item.sentiment:<8} "
                    f"{','.join(item.categories) or '-':<20} {m.author.name}: {m.text[:60]}")
-
-
-@config_app.command("check")
-def config_check(config: ConfigOption = None) -> None:
-    """Validate the configuration; exit code 2 with the key and problem if it is broken."""
-    settings_or_exit(config)
-    typer.echo("configuration OK")
-
-
-@config_app.command("show")
-def config_show(config: ConfigOption = None) -> None:
-    """Print the effective configuration as JSON (secrets masked)."""
-    settings = settings_or_exit(config)
-    typer.echo(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
-
-
-@nlp_app.command("analyze")
-def nlp_analyze(
-    file: Annotated[Path | None, typer.Argument(help="JSON lines file; standard input if omitted")] = None,
-    config: ConfigOption = None,
-) -> None:
-    """Analyse JSON lines ({"id", "text", "platform"?}) and write one JSON line per input."""
-    from nlp.analyze import Analyzer
-
-    analyzer = Analyzer(settings_or_exit(config))
-    stream = file.open(encoding="utf-8", errors="replace") if file else sys.stdin
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            text = str(record.get("text") or "")
-        except (ValueError, AttributeError):
-            typer.echo(json.dumps({"line": number, "error": "not a JSON object"}))
-            continue
-        result = analyzer.analyze_text(text)
-        typer.echo(json.dumps({
-            "id": record.get("id", number),
-            "relevant": result.relevant,
-            "relevance_score": result.relevance_score,
-            "sentiment": {"label": result.sentiment.label.value, "score": result.sentiment.score},
-            "categories": [hit.model_dump(mode="json") for hit in result.categories],
-            "place": result.place,
-            "keywords": result.keywords,
-        }, ensure_ascii=False))
-
-
-def main() -> None:
-    app()

@@ -1,0 +1,30 @@
+"""The `yuqing` Typer application and what every command module shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from yuqing.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="泰山港华燃气舆情监测 yuqing: crawl, analyse, index and serve mentions.",
+                  no_args_is_help=True, add_completion=False)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="config file (default: $YUQING_CONFIG or ./yuqing.toml)")
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: how every user error ends."""
+    typer.echo(f"yuqing: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        fail(str(exc))
