@@ -35,7 +35,7 @@ def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = N
         "RETRY_TIMES": 2,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": settings.crawl.log_level,
-        "ITEM_PIPELINES": {"crawlers.pipelines.store.AnalyzeAndStorePipeline": 300},
+        "ITEM_PIPELINES": {"crawlers.pipelines.ingest.IngestPipeline": 300},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
     }
     if state_path is not None:

@@ -91,6 +91,7 @@ class Count(BaseModel):
 class UpsertResult(BaseModel):
     inserted: int = 0
     updated: int = 0
+    new_ids: list[str] = []  # ids of the inserted mentions
     failed: list[tuple[str, str]] = []  # (mention id, reason): kept by the caller, never dropped
 
 

@@ -186,6 +186,7 @@ class SQLiteStore(MentionStore):
             for mention, analysis in items:
                 if self._upsert_one(tx, mention, analysis):
                     result.inserted += 1
+                    result.new_ids.append(mention.id)
                 else:
                     result.updated += 1
         return result

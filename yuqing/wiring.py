@@ -3,10 +3,12 @@ gets the same index the same way."""
 
 from __future__ import annotations
 
+from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
 from store.base import MentionStore, Tokenizer
 from store.sqlite import SQLiteStore
+from yuqing.ingest import Ingestor
 from yuqing.settings import Settings
 
 
@@ -19,3 +21,8 @@ def query_tokenizer(settings: Settings) -> Tokenizer:
 def open_mention_store(settings: Settings) -> MentionStore:
     """The configured mention index (SQLite in the data directory)."""
     return SQLiteStore(settings.storage.mentions_db, query_tokenizer(settings))
+
+
+def build_ingestor(settings: Settings, store: MentionStore | None = None) -> Ingestor:
+    """Analyse → store → notify, with every configured listener attached."""
+    return Ingestor(Analyzer(settings), store or open_mention_store(settings))
