@@ -9,7 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import mentions, stats
+from api.routes import events, mentions, stats
 from api.security import require_role
 from store.base import MentionQuery, MentionStore
 from yuqing import __version__
@@ -49,6 +49,7 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
     readers = [require_role(*ALL_ROLES)]
     app.include_router(mentions.router, dependencies=readers)
     app.include_router(stats.router, dependencies=readers)
+    app.include_router(events.router, dependencies=readers)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:

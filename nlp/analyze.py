@@ -34,7 +34,8 @@ class Analyzer:
         self.relevance = RelevanceScorer(entity)
         self.sentiment = sentiment or sentiment_scorer(settings.nlp.sentiment_model)
         self.keywords = KeywordExtractor(frozenset(names) | frozenset(entity.topic_words[:3]))
-        self.places = PlaceFinder(load_gazetteer(extra=settings.nlp.extra_places))
+        self.places = PlaceFinder(load_gazetteer(extra=settings.nlp.extra_places),
+                                  masked_names=[*entity.aliases, *entity.context_aliases])
         self._stopwords = stopwords()
 
     def analyze_text(self, text: str, region: str = "") -> Analysis:

@@ -1,29 +1,31 @@
 """Places: the most specific Tai'an place a mention names.
 
 A gazetteer (shipped in data/places.tsv, extendable from settings) gives the city, its
-districts and counties, towns and streets and main roads; residential compounds are found
-by their name endings (小区, 花园, 家园 ...). The result reads from coarse to fine, e.g.
-"岱岳区 粥店街道 幸福家园", which is what a repair dispatcher needs.
+districts and counties, towns and streets, main roads and landmarks; residential
+compounds are found by their name endings (小区, 花园, 家园 ...). The result reads from
+coarse to fine, e.g. "岱岳区 粥店街道 幸福家园", which is what a repair dispatcher needs.
+
+Names inside the company's own name (泰安 in 泰安港华燃气) say nothing about where a
+problem is, so the company names are masked before searching.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 GAZETTEER = Path(__file__).parent / "data" / "places.tsv"
-_LEVELS = {"city": 0, "district": 1, "street": 2, "road": 3}
-_COMPOUND_SUFFIX = ("小区", "花园", "家园", "新村", "社区", "公寓", "佳园", "华庭", "花苑", "嘉园",
-                    "名苑", "雅苑", "山庄", "宿舍", "村")
-_COMPOUND_SUFFIX_RE = "|".join(_COMPOUND_SUFFIX)
-# A compound name: 2–6 Chinese characters (not starting with a function word) then a suffix.
-_COMPOUND = re.compile(
-    rf"(?<![在住到去是的了和与])([\u4e00-\u9fa5]{{2,6}}?(?:{_COMPOUND_SUFFIX_RE}))(?:\d+号楼|\d+栋)?"
-)
-_NOT_A_COMPOUND = ("农村", "乡村", "这个小区", "我们小区", "本小区", "整个小区", "老旧小区", "新小区",
-                   "小区", "社区", "各村", "全村", "该小区", "我们村")
-_LEADING_NOISE = re.compile(r"^(住在|位于|家住|我家|我们|家在|在|住|的|了|是|到|我)+")
+_LEVELS = {"city": 0, "district": 1, "street": 2, "road": 3, "landmark": 3}
+COMPOUND_SUFFIXES = ("小区", "花园", "家园", "新村", "社区", "公寓", "佳园", "华庭", "花苑", "嘉园", "名苑",
+                     "雅苑", "山庄", "宿舍", "苑", "村")
+_SUFFIX = re.compile("|".join(sorted(COMPOUND_SUFFIXES, key=len, reverse=True)))
+# Characters that never occur in a compound's proper name but often right before 小区 in
+# running text (我们小区, 燃气公司在小区, 这边小区, 多个小区 ...).
+_NOT_IN_NAME = set("在里的了们这那个有多每到来去进上下不是与说人车早天公司但周只停"
+                   "等该本全各些整老旧新我你他她它就也都还给让被把对从向于以")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +33,20 @@ class Place:
     name: str
     level: str
     parent: str
+    canonical: str = ""  # the full form of a short name (新泰 -> 新泰市)
+
+    @property
+    def shown(self) -> str:
+        return self.canonical or self.name
 
 
-def load_gazetteer(path: Path = GAZETTEER, extra: list[str] = ()) -> dict[str, Place]:
+def load_gazetteer(path: Path = GAZETTEER, extra: Iterable[str] = ()) -> dict[str, Place]:
     places: dict[str, Place] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        level, name, parent = [*line.split("\t"), ""][:3]
-        places[name] = Place(name, level, parent)
+        level, name, parent, canonical = [*line.split("\t"), "", ""][:4]
+        places[name] = Place(name, level, parent, canonical)
     for entry in extra:  # "level:name:parent" from settings
         level, _, rest = entry.partition(":")
         name, _, parent = rest.partition(":")
@@ -48,38 +55,57 @@ def load_gazetteer(path: Path = GAZETTEER, extra: list[str] = ()) -> dict[str, P
     return places
 
 
+def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None
+
+
 class PlaceFinder:
-    def __init__(self, gazetteer: dict[str, Place]) -> None:
+    def __init__(self, gazetteer: dict[str, Place], masked_names: Iterable[str] = ()) -> None:
         self.gazetteer = gazetteer
-        names = sorted(gazetteer, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, names))) if names else None
+        self._places = _alternation(gazetteer)
+        self._masked = _alternation(masked_names)
 
     def _compound(self, text: str) -> str:
-        for match in _COMPOUND.finditer(text):
-            name = _LEADING_NOISE.sub("", match.group(1))
-            if len(name) > 2 and name not in _NOT_A_COMPOUND and name not in self.gazetteer:
+        """The first residential compound: the name characters right before a suffix."""
+        for match in _SUFFIX.finditer(text):
+            start = match.start()
+            while start > 0 and match.start() - start < 6:
+                ch = text[start - 1]
+                if not _CJK.match(ch) or ch in _NOT_IN_NAME:
+                    break
+                start -= 1
+            if match.start() - start >= 2:
+                name = text[start : match.end()]
+                if text[match.end() : match.end() + 2] == "小区" and match.group(0) != "小区":
+                    name += "小区"  # 书香苑小区 is one name
                 return name
         return ""
 
     def find(self, text: str) -> str:
         """Coarse-to-fine place path, or "" when the text names none."""
+        if self._masked:
+            text = self._masked.sub("|", text)
         found: dict[int, Place] = {}
-        if self._pattern:
-            for match in self._pattern.finditer(text):
+        if self._places:
+            for match in self._places.finditer(text):
                 place = self.gazetteer[match.group(0)]
                 found.setdefault(_LEVELS[place.level], place)
             # Mask known names so a compound name cannot swallow the street before it.
-            text = self._pattern.sub("|", text)
+            text = self._places.sub("|", text)
         parts: list[str] = []
         finest = max(found) if found else -1
-        if finest >= 2:  # a street or road implies its district
-            street = found[finest]
-            district = found.get(1)
-            parts.append(district.name if district else street.parent)
-            parts.append(street.name)
+        if finest >= 2:  # a street, road or landmark implies its district
+            fine = found[finest]
+            coarse = found.get(1)
+            parent = self.gazetteer.get(fine.parent)
+            parts.append(coarse.shown if coarse else (parent.shown if parent else fine.parent))
+            if finest == 3 and 2 in found:
+                parts.append(found[2].shown)
+            parts.append(fine.shown)
         elif finest >= 0:
-            parts.append(found[finest].name)
+            parts.append(found[finest].shown)
         compound = self._compound(text)
         if compound:
             parts.append(compound)
-        return " ".join(p for p in parts if p)
+        return " ".join(dict.fromkeys(p for p in parts if p))

@@ -62,6 +62,8 @@ class MentionQuery(BaseModel):
     until: ShanghaiTime | None = None  # exclusive
     place: str = ""  # substring of the place in the text or of the region
     author: str = ""  # author name or id, exact
+    event_id: str = ""  # only the mentions of this event
+    collapse_duplicates: bool = False  # copies merged into their original, with a count
     sort: Sort = Sort.newest
     limit: int = Field(default=20, ge=0, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0)
@@ -86,6 +88,22 @@ class TrendBucket(BaseModel):
 class Count(BaseModel):
     value: str
     count: int
+
+
+class EventSummary(BaseModel):
+    """An incident seen across mentions and platforms."""
+
+    event_id: str
+    summary: str
+    first_seen_at: ShanghaiTime
+    last_seen_at: ShanghaiTime
+    mentions: int
+    platforms: list[str]
+    categories: list[str]
+    place: str
+    negative: int
+    keywords: list[str]
+    volume: list[TrendBucket]  # per Asia/Shanghai day
 
 
 class UpsertResult(BaseModel):
@@ -127,6 +145,16 @@ class MentionStore(ABC):
         """Most frequent keywords among matching mentions (the word cloud)."""
 
     @abstractmethod
+    def near_duplicates(self, fingerprint: str, since: datetime, until: datetime,
+                        limit: int = 50) -> list[StoredMention]:
+        """Mentions published in [since, until) sharing a fingerprint band, oldest first
+        (candidates: the caller measures the distance)."""
+
+    @abstractmethod
+    def events(self, query: MentionQuery, limit: int = 20) -> list[EventSummary]:
+        """Events among the matching mentions, largest first."""
+
+    @abstractmethod
     def correct(self, mention_id: str, correction: Correction) -> StoredMention:
         """Store a reviewer's sentiment and/or category override; KeyError if unknown id."""
 
@@ -157,3 +185,25 @@ def fill_days(buckets: dict[date, TrendBucket], since: datetime | None,
         out.append(buckets.get(day) or TrendBucket(day=day))
         day += timedelta(days=1)
     return out
+
+
+def first_line(text: str, title: str = "", limit: int = 60) -> str:
+    """One line for staff: the title, else the first sentence, shortened."""
+    line = title.strip() or text.strip()
+    for stop in "\n。！？!?":
+        head, sep, _ = line.partition(stop)
+        if sep and len(head) >= 8:
+            line = head + (sep if sep in "。！？!?" else "")
+            break
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+FINGERPRINT_BANDS = 8
+
+
+def fingerprint_bands(fingerprint: str) -> list[str]:
+    """Band keys of a 64-bit fingerprint ("<band>:<two hex digits>") for finding near-duplicates:
+    fingerprints within 7 bits always share a band (pigeonhole), most within 9 do."""
+    if not fingerprint or set(fingerprint) == {"0"}:
+        return []
+    return [f"{i}:{fingerprint[2 * i : 2 * i + 2]}" for i in range(FINGERPRINT_BANDS)]

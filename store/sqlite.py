@@ -17,6 +17,7 @@ from pathlib import Path
 
 from store.base import (
     Count,
+    EventSummary,
     Facet,
     MentionQuery,
     MentionStore,
@@ -26,6 +27,8 @@ from store.base import (
     TrendBucket,
     UpsertResult,
     fill_days,
+    fingerprint_bands,
+    first_line,
 )
 from store.highlight import highlight
 from yuqing.records import (
@@ -37,7 +40,7 @@ from yuqing.records import (
     StoredMention,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 
 SCHEMA = """
@@ -73,7 +76,9 @@ CREATE TABLE IF NOT EXISTS mentions (
     place TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     analysis TEXT NOT NULL,             -- Analysis as JSON, without its tokens
-    correction TEXT                     -- Correction as JSON, NULL until a reviewer acts
+    correction TEXT,                    -- Correction as JSON, NULL until a reviewer acts
+    duplicate_of TEXT NOT NULL DEFAULT '',
+    event_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_at);
 CREATE INDEX IF NOT EXISTS mentions_platform ON mentions (platform, published_at);
@@ -94,6 +99,18 @@ CREATE TABLE IF NOT EXISTS mention_keywords (
     PRIMARY KEY (mention_rowid, word)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5(tokens, tokenize = 'unicode61');
+"""
+# Added in schema 2: near-duplicate and event links, and fingerprint bands to find them.
+SCHEMA_2 = """
+CREATE INDEX IF NOT EXISTS mentions_event ON mentions (event_id, published_at);
+CREATE INDEX IF NOT EXISTS mentions_duplicate ON mentions (duplicate_of);
+CREATE TABLE IF NOT EXISTS mention_bands (
+    band TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    mention_rowid INTEGER NOT NULL,
+    PRIMARY KEY (band, published_at, mention_rowid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mention_bands_rowid ON mention_bands (mention_rowid);
 """
 
 _SORTS = {
@@ -169,8 +186,18 @@ class SQLiteStore(MentionStore):
             raise RuntimeError(
                 f"{self.path} was written by a newer yuqing (schema {version} > {SCHEMA_VERSION})"
             )
+        if version == 1:  # columns first: the schema-2 indexes need them
+            conn.executescript("BEGIN IMMEDIATE; ALTER TABLE mentions ADD COLUMN duplicate_of TEXT NOT NULL "
+                               "DEFAULT ''; ALTER TABLE mentions ADD COLUMN event_id TEXT NOT NULL DEFAULT ''; "
+                               "PRAGMA user_version = 1; COMMIT;")
         # executescript commits on its own; every statement is idempotent (IF NOT EXISTS).
-        conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {SCHEMA_2} COMMIT;")
+        if version == 1:
+            with self._write() as tx:
+                rows = tx.execute("SELECT rowid, fingerprint, published_at FROM mentions").fetchall()
+                tx.executemany("INSERT OR IGNORE INTO mention_bands VALUES (?, ?, ?)",
+                               [(b, r[2], r[0]) for r in rows for b in fingerprint_bands(r[1])])
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -208,6 +235,7 @@ class SQLiteStore(MentionStore):
             tx.execute("DELETE FROM mention_fts WHERE rowid = ?", (rowid,))
             tx.execute("DELETE FROM mention_keywords WHERE mention_rowid = ?", (rowid,))
             tx.execute("DELETE FROM mention_categories WHERE mention_rowid = ?", (rowid,))
+            tx.execute("DELETE FROM mention_bands WHERE mention_rowid = ?", (rowid,))
         else:
             columns = ", ".join(row)
             values = ", ".join(f":{k}" for k in row)
@@ -216,6 +244,8 @@ class SQLiteStore(MentionStore):
                    (rowid, " ".join(analysis.tokens)))
         tx.executemany("INSERT OR IGNORE INTO mention_keywords VALUES (?, ?)",
                        [(rowid, w) for w in analysis.keywords])
+        tx.executemany("INSERT OR IGNORE INTO mention_bands VALUES (?, ?, ?)",
+                       [(band, row["published_at"], rowid) for band in fingerprint_bands(analysis.fingerprint)])
         codes = [c.value for c in correction.categories] \
             if correction and correction.categories is not None else analysis.category_codes
         tx.executemany("INSERT OR IGNORE INTO mention_categories VALUES (?, ?)",
@@ -257,6 +287,8 @@ class SQLiteStore(MentionStore):
             "fingerprint": analysis.fingerprint,
             "analysis": analysis.model_dump_json(exclude={"tokens"}),
             "correction": correction.model_dump_json() if correction else None,
+            "duplicate_of": analysis.duplicate_of,
+            "event_id": analysis.event_id,
         }
 
     def correct(self, mention_id: str, correction: Correction) -> StoredMention:
@@ -319,9 +351,14 @@ class SQLiteStore(MentionStore):
         if query.author:
             clauses.append("(m.author_name = ? OR m.author_id = ?)")
             params.extend([query.author, query.author])
+        if query.event_id:
+            clauses.append("m.event_id = ?")
+            params.append(query.event_id)
+        if query.collapse_duplicates:
+            clauses.append("m.duplicate_of = ''")
         return " AND ".join(clauses), params, terms
 
-    def _stored(self, row: sqlite3.Row, terms: list[str] = ()) -> StoredMention:
+    def _stored(self, row: sqlite3.Row, terms: list[str] = (), duplicates: int = 0) -> StoredMention:
         mention = Mention(
             id=row["id"], platform=row["platform"], kind=row["kind"], url=row["url"],
             title=row["title"], text=row["text"],
@@ -341,6 +378,7 @@ class SQLiteStore(MentionStore):
             if row["correction"] else None,
             first_seen_at=_time(row["first_seen_at"]),
             highlight=highlight(f"{row['title']} {row['text']}".strip(), terms) if terms else "",
+            duplicates=duplicates,
         )
 
     def get(self, mention_id: str) -> StoredMention | None:
@@ -365,7 +403,17 @@ class SQLiteStore(MentionStore):
             order = _SORTS.get(query.sort, _SORTS[Sort.newest])
             sql = f"SELECT m.* FROM mentions m WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
             rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
-        return Page(total=self.count(query), items=[self._stored(r, terms) for r in rows])
+        copies = self._duplicate_counts([r["id"] for r in rows]) if query.collapse_duplicates else {}
+        items = [self._stored(r, terms, copies.get(r["id"], 0)) for r in rows]
+        return Page(total=self.count(query), items=items)
+
+    def _duplicate_counts(self, ids: list[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        rows = self._conn().execute(f"SELECT duplicate_of, COUNT(*) FROM mentions WHERE duplicate_of IN ({marks}) "
+                                    f"GROUP BY duplicate_of", ids).fetchall()
+        return dict(rows)
 
     def trend(self, query: MentionQuery) -> list[TrendBucket]:
         where, params, _ = self._where(query)
@@ -399,3 +447,43 @@ class SQLiteStore(MentionStore):
             f"JOIN mentions m ON m.rowid = k.mention_rowid WHERE {where} "
             f"GROUP BY k.word ORDER BY 2 DESC, 1 LIMIT ?", [*params, limit]).fetchall()
         return [Count(value=word, count=count) for word, count in rows]
+
+    def near_duplicates(self, fingerprint: str, since: datetime, until: datetime,
+                        limit: int = 50) -> list[StoredMention]:
+        keys = fingerprint_bands(fingerprint)
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        rows = self._conn().execute(
+            f"SELECT m.* FROM mentions m WHERE m.rowid IN (SELECT mention_rowid FROM mention_bands "
+            f"WHERE band IN ({marks}) AND published_at >= ? AND published_at < ?) "
+            f"ORDER BY m.published_at, m.rowid LIMIT ?",
+            [*keys, _epoch(since), _epoch(until), limit]).fetchall()
+        return [self._stored(r) for r in rows]
+
+    def events(self, query: MentionQuery, limit: int = 20) -> list[EventSummary]:
+        where, params, _ = self._where(query)
+        conn = self._conn()
+        groups = conn.execute(
+            f"SELECT m.event_id, COUNT(*), MIN(m.published_at), MAX(m.published_at), "
+            f"SUM(m.sentiment = 'negative') FROM mentions m WHERE {where} AND m.event_id != '' "
+            f"GROUP BY m.event_id ORDER BY 2 DESC, 4 DESC LIMIT ?", [*params, limit]).fetchall()
+        out = []
+        for event_id, count, first, last, negative in groups:
+            scoped = query.model_copy(update={"event_id": event_id})
+            first_row = conn.execute(
+                "SELECT title, text FROM mentions WHERE event_id = ? ORDER BY published_at, rowid LIMIT 1",
+                (event_id,)).fetchone()
+            places = self.facet(scoped, Facet.place, limit=1)
+            out.append(EventSummary(
+                event_id=event_id,
+                summary=first_line(first_row["text"], first_row["title"]),
+                first_seen_at=_time(first), last_seen_at=_time(last), mentions=count,
+                platforms=[c.value for c in self.facet(scoped, Facet.platform, limit=20)],
+                categories=[c.value for c in self.facet(scoped, Facet.category, limit=5)],
+                place=places[0].value if places else "",
+                negative=negative or 0,
+                keywords=[c.value for c in self.keywords(scoped, limit=5)],
+                volume=self.trend(scoped.model_copy(update={"since": None, "until": None})),
+            ))
+        return out

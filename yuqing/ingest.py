@@ -1,8 +1,8 @@
 """Ingest: analyse mentions, store them, and tell the later stages what was stored.
 
 Every way a mention enters the system — a spider's item pipeline, a clipping typed in by
-staff, a replayed outbox — goes through `Ingestor.ingest`, so all of them get the same
-NLP, the same idempotent upsert and the same alert evaluation. Later stages subscribe
+staff — goes through `Ingestor.ingest`, so all of them get the same NLP, the same
+near-duplicate and event links, the same idempotent upsert and the same alert evaluation. Later stages subscribe
 with `listen()` instead of being imported here, which keeps the import graph one-way.
 """
 
@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nlp.analyze import Analyzer
-from store.base import MentionStore, UpsertResult
-from yuqing.records import Analysis, Mention
+from nlp.events import EVENT_WINDOW, Candidate, link
+from store.base import MentionQuery, MentionStore, Sort, UpsertResult
+from yuqing.records import Analysis, Category, Mention, StoredMention
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,50 @@ class Ingestor:
         self._listeners.append(listener)
 
     def ingest(self, mentions: Iterable[Mention]) -> Ingested:
-        analysed = [(m, self.analyzer.analyze(m)) for m in mentions]
-        if not analysed:
+        """Analyse, link to copies and events, and upsert each mention (one at a time, so a
+        mention can link to one ingested just before it)."""
+        result, items = UpsertResult(), []
+        for mention in mentions:
+            analysis = self._linked(mention, self.analyzer.analyze(mention))
+            one = self.store.upsert([(mention, analysis)])
+            result.inserted += one.inserted
+            result.updated += one.updated
+            result.new_ids.extend(one.new_ids)
+            result.failed.extend(one.failed)
+            if not one.failed:
+                items.append((mention, analysis, bool(one.new_ids)))
+        if not items and not result.failed:
             return Ingested()
-        result = self.store.upsert(analysed)
-        failed = {mention_id for mention_id, _ in result.failed}
-        new = set(result.new_ids)
-        stored = Ingested(
-            items=[(m, a, m.id in new) for m, a in analysed if m.id not in failed],
-            result=result,
-        )
+        stored = Ingested(items=items, result=result)
         for listener in self._listeners:
             listener(stored)
         return stored
+
+    def _linked(self, mention: Mention, analysis: Analysis) -> Analysis:
+        """The analysis with its near-duplicate and event links (kept once set)."""
+        known = self.store.get(mention.id)
+        if known and (known.analysis.event_id or known.analysis.duplicate_of):
+            return analysis.model_copy(update={"event_id": known.analysis.event_id,
+                                               "duplicate_of": known.analysis.duplicate_of})
+        since, until = mention.published_at - EVENT_WINDOW, mention.published_at + EVENT_WINDOW
+        candidates = self.store.near_duplicates(analysis.fingerprint, since, until)
+        categories = [c for c in analysis.category_codes if c != Category.other]
+        if analysis.relevant and categories:
+            query = MentionQuery(categories=categories, relevant=True, since=since, until=until,
+                                 sort=Sort.oldest, limit=100)
+            candidates += self.store.search(query).items
+        links = link(
+            mention_id=mention.id, fingerprint=analysis.fingerprint, words=len(analysis.tokens),
+            relevant=analysis.relevant, categories=analysis.category_codes, place=analysis.place,
+            keywords=analysis.keywords, candidates=[_candidate(s) for s in candidates],
+        )
+        return analysis.model_copy(update={"event_id": links.event_id, "duplicate_of": links.duplicate_of})
+
+
+def _candidate(stored: StoredMention) -> Candidate:
+    return Candidate(
+        id=stored.mention.id, fingerprint=stored.analysis.fingerprint, relevant=stored.analysis.relevant,
+        categories=frozenset(stored.categories), place=stored.analysis.place,
+        keywords=frozenset(stored.analysis.keywords), duplicate_of=stored.analysis.duplicate_of,
+        event_id=stored.analysis.event_id,
+    )

@@ -188,6 +188,10 @@ class Analysis(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     place: str = ""  # most specific place found in the text
     fingerprint: str = ""  # 64-bit SimHash as 16 hex digits, for near-duplicates
+    # Set at ingest by comparing with stored mentions (nlp.events): the earlier mention
+    # this one copies, and the event (the id of its first mention) it belongs to.
+    duplicate_of: str = ""
+    event_id: str = ""
     # Search-mode words the index matches on; indexed, never serialised.
     tokens: list[str] = Field(default_factory=list, exclude=True)
 
@@ -217,6 +221,7 @@ class StoredMention(BaseModel):
     correction: Correction | None = None
     first_seen_at: ShanghaiTime
     highlight: str = ""  # text snippet with <em> around matched words, when searched
+    duplicates: int = 0  # near-duplicates merged into this one (when searched collapsed)
 
     @computed_field
     @property

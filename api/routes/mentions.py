@@ -30,11 +30,13 @@ def list_mentions(
     sort: Sort = Sort.newest,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=1000)] = 20,
+    collapse: Annotated[bool, Query(description="merge near-duplicates into their original, with a count")] = False,
 ) -> MentionPage:
     if size > settings.api.page_size_max:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"size: at most {settings.api.page_size_max} per page")
-    query = filters.model_copy(update={"sort": sort, "limit": size, "offset": (page - 1) * size})
+    query = filters.model_copy(update={"sort": sort, "limit": size, "offset": (page - 1) * size,
+                                       "collapse_duplicates": collapse})
     result = store.search(query)
     return MentionPage(total=result.total, page=page, size=size, items=result.items)
 
