@@ -188,3 +188,46 @@ def sentiment_table(datasets: Path, predictors: dict[str, SentimentPredictor],
             scores[model] = label_scores(gold, labels)
         rows.append((name, len(texts), scores))
     return rows
+
+
+@dataclass
+class GasReport:
+    """Scores of the whole NLP stage on one part of the gas set."""
+
+    name: str
+    n: int
+    relevance: Counts
+    categories: dict[str, Counts]
+    places_right: int
+    places_n: int
+    sentiment: dict[str, LabelScores]
+
+
+def evaluate_gas(name: str, examples: Sequence[Example], analyze: Callable[[str], object],
+                 sentiment_baselines: dict[str, SentimentPredictor] | None = None,
+                 check_relevance: bool = True, check_places: bool = True) -> GasReport:
+    """Relevance, categories (on the gold-relevant texts), places and sentiment of `analyze`
+    (an Analyzer.analyze_text) against the labels, with other sentiment models alongside."""
+    from yuqing.records import Category
+
+    results = [analyze(e.text) for e in examples]
+    relevance = Counts()
+    if check_relevance:
+        relevance = multilabel_counts(
+            [frozenset({"r"}) if e.relevant else frozenset() for e in examples],
+            [frozenset({"r"}) if r.relevant else frozenset() for r in results], ["r"])["r"]
+    relevant = [i for i, e in enumerate(examples) if e.relevant]
+    categories = multilabel_counts([examples[i].categories for i in relevant],
+                                   [frozenset(results[i].category_codes) for i in relevant],
+                                   [c.value for c in Category])
+    places_right = places_n = 0
+    if check_places:
+        for example, result in zip(examples, results, strict=True):
+            places_n += 1
+            finest = result.place.split(" ")[-1] if result.place else None
+            places_right += finest == example.place
+    gold = [e.sentiment for e in examples]
+    sentiment = {"yuqing": label_scores(gold, [r.sentiment.label.value for r in results])}
+    for model, predict in (sentiment_baselines or {}).items():
+        sentiment[model] = label_scores(gold, [predict(e.text)[0] for e in examples])
+    return GasReport(name, len(examples), relevance, categories, places_right, places_n, sentiment)

@@ -8,11 +8,16 @@ words (other cities' branches, other companies, finance, recruitment) pull the s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from yuqing.settings import EntitySettings
 
 THRESHOLD = 0.5
+# "<two characters>港华" names a 港华 branch; unless the two characters are ours (泰安, 泰山),
+# it is another city's (济南港华, 南京港华 ...), so the exclusion list need not name them all.
+_BRANCH = re.compile(r"([\u4e00-\u9fa5]{2})港华")
+_NOT_A_CITY = set("我你他她们的了和与在这那是找给打被让对向说个家到去来从跟")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,7 @@ class RelevanceScorer:
         if region and not place and any(p in region for p in self.places):
             score += 0.2
             reasons.append(f"IP属地/地区为「{region}」")
-        exclusion = _first(self.exclusions, text)
+        exclusion = _first(self.exclusions, text) or self._other_branch(text)
         if exclusion:
             score -= 0.6 if not alias else 0.3
             reasons.append(f"含排除词「{exclusion}」")
@@ -69,3 +74,10 @@ class RelevanceScorer:
         if not reasons:
             reasons.append("未提及公司、服务区域或燃气话题")
         return Relevance(score >= THRESHOLD, round(score, 3), reasons)
+
+    def _other_branch(self, text: str) -> str | None:
+        for match in _BRANCH.finditer(text):
+            prefix = match.group(1)
+            if _NOT_A_CITY.isdisjoint(prefix) and not any(prefix in n for n in (*self.places, *self.aliases)):
+                return match.group(0)
+        return None

@@ -35,6 +35,8 @@ def test_complaint_about_the_utility(analyzer: Analyzer) -> None:
         ("诚聘燃气管道安装工，泰安本地优先，薪资面议", False),  # recruitment
         ("周末去泰山看日出", False),
         ("港华燃气今年业绩不错", False),  # ambiguous name, no place of ours
+        ("郑州港华燃气停气了，岱岳区的朋友说不影响", False),  # a branch the config does not list
+        ("我们港华燃气营业厅在泰安岱岳区，排队太久", True),  # 我们 is not a city
     ],
 )
 def test_relevance(analyzer: Analyzer, text: str, relevant: bool) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from yuqing.cli.app import ConfigOption, app, settings_or_exit
+from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit
 
 nlp_app = typer.Typer(help="Run the NLP stage on your own data.", no_args_is_help=True)
 app.add_typer(nlp_app, name="nlp")
@@ -44,3 +44,57 @@ def nlp_analyze(
             "place": result.place,
             "keywords": result.keywords,
         }, ensure_ascii=False))
+
+
+@nlp_app.command("eval")
+def nlp_eval(
+    config: ConfigOption = None,
+    datasets: Annotated[Path | None, typer.Option(help="labelled datasets folder (default ../shared/datasets)")] = None,
+    split: Annotated[str, typer.Option(help="part of our own gas examples: test, dev or all")] = "test",
+    limit: Annotated[int | None, typer.Option(help="at most this many texts per sentiment set")] = None,
+) -> None:
+    """Accuracy and macro-F1 of our sentiment next to SnowNLP, and category, relevance and place
+    scores on the gas set."""
+    from nlp.analyze import Analyzer
+    from nlp.clean import clean_text, normalize
+    from nlp.evaluation import evaluate_gas, load_gas_examples, load_gas_messages, sentiment_table
+    from nlp.sentiment import SnowNLPSentiment
+
+    if split not in ("test", "dev", "all"):
+        fail("--split must be test, dev or all")
+    analyzer = Analyzer(settings_or_exit(config))
+    folder = datasets or Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+    snow = SnowNLPSentiment()
+
+    def ours(text: str) -> tuple[str, float]:
+        a = analyzer.analyze_text(text)
+        return a.sentiment.label.value, a.sentiment.score
+
+    def snownlp(text: str) -> tuple[str, float]:
+        label, score = snow.predict(normalize(clean_text(text)), [])
+        return label.value, score
+
+    models = {analyzer.sentiment.name: ours, "snownlp": snownlp}
+    rows = sentiment_table(folder, models, limit) if folder.is_dir() else []
+    typer.echo(f"# Sentiment ({folder})" if rows else f"# Sentiment: no datasets at {folder}")
+    for name, n, scores in rows:
+        cells = "  ".join(f"{m}: acc {s.accuracy:.3f} F1 {s.macro_f1:.3f}" for m, s in scores.items())
+        delta = scores[analyzer.sentiment.name].macro_f1 - scores["snownlp"].macro_f1
+        typer.echo(f"{name:30s} n={n:<6d} {cells}  ΔF1 {delta:+.3f}")
+    parts = [("gas examples " + split, load_gas_examples(None if split == "all" else split), True)]
+    real = load_gas_messages(folder)
+    if real:
+        # Another city's board: relevance to our utility and Tai'an places do not apply.
+        parts.append(("real gas messages (Part A)", real, False))
+    for name, examples, ours_area in parts:
+        report = evaluate_gas(name, examples, analyzer.analyze_text, {"snownlp": snownlp},
+                              check_relevance=ours_area, check_places=ours_area)
+        typer.echo(f"\n# {report.name}: {report.n} texts")
+        if ours_area:
+            typer.echo(f"relevance precision {report.relevance.precision:.3f} recall "
+                       f"{report.relevance.recall:.3f}; place exact {report.places_right}/{report.places_n}")
+        for model, s in report.sentiment.items():
+            typer.echo(f"sentiment {model:18s} acc {s.accuracy:.3f} macro-F1 {s.macro_f1:.3f}")
+        typer.echo(f"{'category':14s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'support':>8s}")
+        for code, c in report.categories.items():
+            typer.echo(f"{code:14s} {c.precision:9.3f} {c.recall:7.3f} {c.f1:6.3f} {c.support:8d}")
