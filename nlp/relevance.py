@@ -17,6 +17,7 @@ THRESHOLD = 0.5
 # "<two characters>港华" names a 港华 branch; unless the two characters are ours (泰安, 泰山),
 # it is another city's (济南港华, 南京港华 ...), so the exclusion list need not name them all.
 _BRANCH = re.compile(r"([\u4e00-\u9fa5]{2})港华")
+_COMPANY_AFTER = re.compile(r"\|(燃气|天然气)?(有限)?(公司|集团)?")
 _NOT_A_CITY = set("我你他她们的了和与在这那是找给打被让对向说个家到去来从跟")
 
 
@@ -44,10 +45,13 @@ class RelevanceScorer:
         """`text` is normalised (simplified, lower case); `region` is the IP属地 if known."""
         score = 0.0
         reasons: list[str] = []
+        exclusion = _first(self.exclusions, text) or self._other_branch(text)
         alias = _first(self.aliases, text)
-        place = _first(self.places, text)
-        context = _first(self.context_aliases, text)
-        topic = _first(self.topic_words, text)
+        # Another company's name must not count as ours: 郑州港华燃气 contains 港华燃气.
+        rest = _COMPANY_AFTER.sub("|", text.replace(exclusion, "|")) if exclusion else text
+        place = _first(self.places, rest)
+        context = _first(self.context_aliases, rest)
+        topic = _first(self.topic_words, rest)
         if alias:
             score += 0.8
             reasons.append(f"提及公司名称「{alias}」")
@@ -66,7 +70,6 @@ class RelevanceScorer:
         if region and not place and any(p in region for p in self.places):
             score += 0.2
             reasons.append(f"IP属地/地区为「{region}」")
-        exclusion = _first(self.exclusions, text) or self._other_branch(text)
         if exclusion:
             score -= 0.6 if not alias else 0.3
             reasons.append(f"含排除词「{exclusion}」")
