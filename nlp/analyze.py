@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from nlp.categories import categorize
+from nlp.category_model import CategoryModel
 from nlp.clean import clean_text, normalize
 from nlp.fingerprint import simhash
 from nlp.keywords import KeywordExtractor
@@ -34,6 +35,7 @@ class Analyzer:
         self.relevance = RelevanceScorer(entity)
         self.sentiment = sentiment or sentiment_scorer(settings.nlp.sentiment_model)
         self.keywords = KeywordExtractor(frozenset(names) | frozenset(entity.topic_words[:3]))
+        self.categories = CategoryModel.load() if settings.nlp.category_model == "trained" else None
         self.places = PlaceFinder(load_gazetteer(extra=settings.nlp.extra_places),
                                   masked_names=[*entity.aliases, *entity.context_aliases])
         self._stopwords = stopwords()
@@ -45,7 +47,7 @@ class Analyzer:
         relevance = self.relevance.score(norm, region)
         label, score = self.sentiment.predict(norm, words)
         content = [w for w in words if w not in self._stopwords]
-        categories = categorize(norm)
+        categories = categorize(norm, words, self.categories)
         if not relevance.relevant:  # "other gas topic" only means something for our utility
             categories = [hit for hit in categories if hit.code != Category.other]
         return Analysis(

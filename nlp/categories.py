@@ -1,6 +1,6 @@
-"""Complaint categories by rule: each category is a list of weighted patterns.
+"""Complaint categories: weighted rules, combined with a trained model when one is shipped.
 
-How a category is decided:
+How a category is decided by the rules:
 1. Only texts with gas context (燃气, 天然气, 港华, 气表 ...) get categories at all.
 2. For each category, spans matching its `VETOES` are masked first: words that look like
    evidence but are not, e.g. 打不着火 is not a fire, 拒绝安检将停止供气 is a threat and not
@@ -14,6 +14,9 @@ How a category is decided:
    evidence is the fraudster's, not the utility's, and `billing` is dropped.
 6. A gas-related text with no category gets `other` (the analyzer keeps `other` only for
    relevant mentions).
+With the trained model (nlp/category_model.py), step 4 becomes: the rule confidence and the
+model's probability are mixed, and the category is reported when the mix reaches the
+threshold learned for it; evidence is the rule's span, else the model's strongest feature.
 Rules run on normalised text (simplified, lower case, full-width folded). They were tuned
 on the dev split of nlp/data/gas_examples.jsonl and are measured on its test split and on
 the real messages of Part A (see `yuqing nlp eval`).
@@ -22,9 +25,14 @@ the real messages of Part A (see `yuqing nlp eval`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from yuqing.records import Category, CategoryHit
+
+if TYPE_CHECKING:
+    from nlp.category_model import CategoryModel
 
 MIN_CONFIDENCE = 0.5
 SCAM_OVERRIDES_BILLING = 0.85
@@ -163,24 +171,53 @@ def _score(text: str, rules: list[tuple[re.Pattern[str], float]]) -> _Score | No
     return None if miss == 1.0 else _Score(1.0 - miss, evidence)
 
 
-def categorize(text: str, gas_context: bool | None = None) -> list[CategoryHit]:
-    """Categories of a normalised text, strongest first; empty when it is not about gas."""
-    if gas_context is None:
-        gas_context = bool(GAS_CONTEXT.search(text))
-    if not gas_context:
-        return []
-    scores: dict[Category, _Score] = {}
+def _rule_scores(text: str) -> dict[Category, _Score]:
+    scores = {}
     for category, rules in _COMPILED.items():
         veto = _VETOES.get(category)
         masked = veto.sub(lambda m: "□" * len(m.group(0)), text) if veto else text
         score = _score(masked, rules)
-        if score and score.confidence >= MIN_CONFIDENCE:
+        if score:
             scores[category] = score
-    scam = scores.get(Category.scam)
-    if scam and scam.confidence >= SCAM_OVERRIDES_BILLING:
-        scores.pop(Category.billing, None)
-    hits = [CategoryHit(code=c, confidence=round(s.confidence, 3), evidence=s.evidence)
-            for c, s in scores.items()]
+    return scores
+
+
+def rule_confidences(text: str) -> dict[str, float]:
+    """Each category's rule confidence for a normalised text (before any threshold)."""
+    return {category.value: score.confidence for category, score in _rule_scores(text).items()}
+
+
+def categorize(text: str, words: Sequence[str] = (), model: CategoryModel | None = None,
+               gas_context: bool | None = None) -> list[CategoryHit]:
+    """Categories of a normalised text, strongest first; empty when it is not about gas.
+
+    With a trained `model`, rules and model are combined as nlp/category_model.py describes;
+    without one, the rules decide alone at `MIN_CONFIDENCE`.
+    """
+    if gas_context is None:
+        gas_context = bool(GAS_CONTEXT.search(text))
+    if not gas_context:
+        return []
+    rules = _rule_scores(text)
+    confidences: dict[Category, tuple[float, str]] = {}
+    if model is None:
+        for category, score in rules.items():
+            if score.confidence >= MIN_CONFIDENCE:
+                confidences[category] = (score.confidence, score.evidence)
+    else:
+        probabilities, evidence = model.probabilities(text, words)
+        for j, code in enumerate(model.codes):
+            category = Category(code)
+            rule = rules.get(category)
+            weight = float(model.rule_weights[j])
+            combined = weight * (rule.confidence if rule else 0.0) + (1 - weight) * float(probabilities[j])
+            if combined >= model.thresholds[j]:
+                confidences[category] = (combined, rule.evidence if rule else evidence[j])
+    scam = confidences.get(Category.scam)
+    if scam and scam[0] >= SCAM_OVERRIDES_BILLING:
+        confidences.pop(Category.billing, None)
+    hits = [CategoryHit(code=c, confidence=round(min(1.0, conf), 3), evidence=ev)
+            for c, (conf, ev) in confidences.items()]
     if not hits:
         match = GAS_CONTEXT.search(text)
         hits.append(CategoryHit(code=Category.other, confidence=0.5, evidence=match.group(0) if match else ""))

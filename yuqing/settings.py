@@ -112,6 +112,8 @@ class ApiSettings(_Section):
 
 class NlpSettings(_Section):
     sentiment_model: Literal["snownlp"] = "snownlp"
+    # "trained": rules combined with the shipped category model; "rules": rules alone.
+    category_model: Literal["trained", "rules"] = "trained"
     # Extra gazetteer rows as "level:name:parent", e.g. "street:泰山大街:泰山区".
     extra_places: list[str] = []
 
