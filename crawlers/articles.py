@@ -27,7 +27,7 @@ class Article:
 
 def extract_article(page: str, url: str) -> Article | None:
     """The article in an HTML page, or None when the page holds no article text."""
-    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False,
+    doc = trafilatura.bare_extraction(page, url=url, with_metadata=True, include_comments=False, favor_precision=True,
                                       include_tables=False, date_extraction_params=_DATE_PARAMS)
     if doc is None or not (doc.text or "").strip():
         return None

@@ -66,11 +66,15 @@ def baidu_has_next(page: str) -> bool:
     return any("下一页" in (t or "") for t in Selector(text=page).css("#page a ::text").getall())
 
 
-def feed_entries(body: bytes) -> tuple[list[NewsHit], str] | None:
-    """(entries, feed title) of an RSS/Atom document; None when it is not a feed."""
+def feed_entries(body: bytes) -> tuple[list[NewsHit], str, bool] | None:
+    """(entries, feed title, broken) of an RSS/Atom document; None when it is not a feed.
+    `broken` is set when the XML is cut off or malformed (the entries before the break are
+    returned); a mere encoding mismatch is not counted as broken."""
     feed = feedparser.parse(body)
-    if not feed.entries and (feed.bozo or not feed.feed):
+    if not feed.entries and not feed.feed.get("title"):
         return None
+    error = feed.get("bozo_exception")
+    broken = bool(feed.bozo) and not isinstance(error, feedparser.CharacterEncodingOverride)
     hits = []
     for entry in feed.entries:
         parsed = entry.get("published_parsed") or entry.get("updated_parsed")
@@ -81,7 +85,7 @@ def feed_entries(body: bytes) -> tuple[list[NewsHit], str] | None:
         hits.append(NewsHit(url=str(entry.get("link") or ""), title=clean_text(entry.get("title") or ""),
                             summary=clean_text(summary), outlet=str(entry.get("author") or ""),
                             published_at=when))
-    return hits, str(feed.feed.get("title") or "")
+    return hits, str(feed.feed.get("title") or ""), broken
 
 
 def hit_to_mention(hit: NewsHit, query: str, now: datetime, outlet: str = "") -> Mention:

@@ -57,6 +57,8 @@ def search_items(text: str) -> list[dict[str, Any]] | None:
         items = data.get("data")
         return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else None
     blocks = _RESULT_JSON.findall(text)
+    if text.count('data-for="s-result-json"') != len(blocks):
+        raise ValueError("a result card is cut off (truncated page)")
     if not blocks and "s-result-list" not in text and "result-content" not in text:
         return None
     out = []

@@ -32,8 +32,8 @@ class ArticleSourceSpider(SourceSpider):
         update: dict[str, Any] = {"text": clean_text(article.text), "url": response.url}
         if article.title:
             update["title"] = clean_text(article.title)
-        if article.published_at and (teaser.published_at == teaser.fetched_at or not teaser.title):
-            update["published_at"] = article.published_at  # the list had no time of its own
+        if article.published_at:
+            update["published_at"] = article.published_at  # the page's own time beats "3小时前"
         if not teaser.author.name and (article.source or article.author):
             update["author"] = Author(name=article.source or article.author)
         return teaser.model_copy(update=update)

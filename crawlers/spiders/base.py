@@ -147,6 +147,13 @@ class SourceSpider(scrapy.Spider):
         self.count("pages_ok")
         return True
 
+    def refused(self, reason: str, response: Response, key: str | None) -> None:
+        """An HTTP-200 page that turned out to be a refusal (an API error, a captcha flag)."""
+        self.count("pages_ok", -1)
+        self.problem(reason, response, f"key {key!r}" if key else "")
+        if key is not None:
+            self.fail(key, reason)
+
     def json_body(self, response: Response) -> dict | None:
         """The JSON object in a response, or None after counting it as malformed."""
         try:

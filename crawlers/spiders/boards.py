@@ -80,13 +80,17 @@ class PeopleBoardSpider(BoardSpiderBase):
         return int(tid) if tid.isdigit() else 0
 
     def api_refusal(self, data: dict[str, Any], response: Response, key: str | None) -> bool:
+        """True (after counting why) when the API answered with an error instead of data."""
         code = data.get("code", data.get("resultCode", 0))
         if code in (0, "0", 200, "200", None):
             return False
+        description = str(data.get("resultDesc") or data.get("msg") or "")
+        if "不存在" in description or "删除" in description:
+            self.count("deleted")  # taken down since the search listed it
+            return True
         reason = "signature_rejected" if str(code).startswith("SN") else "api_error"
-        self.problem(reason, response, f"{code}: {data.get('msg') or ''}")
-        if key is not None:
-            self.fail(key, reason)
+        self.logger.warning("%s: the board answered %s: %s", self.source, code, description)
+        self.refused(reason, response, key)
         return True
 
     def parse_search(self, response: Response, key: str, keyword: str, fid: Any, page: int) -> Iterator[Any]:
@@ -179,6 +183,9 @@ class GenericBoardSpider(BoardSpiderBase):
             yield self._list(index, page + 1)
 
     def parse_message(self, response: Response, index: int, row: dict[str, Any]) -> Iterator[Any]:
+        if response.status in (404, 410):
+            self.count("deleted")  # listed, then taken down
+            return
         if not self.usable(response):
             return
         spec = self.source_settings.boards[index]

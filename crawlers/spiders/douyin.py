@@ -94,8 +94,7 @@ class DouyinSpider(SourceSpider):
             return
         reason = douyin.refusal(data)
         if reason:
-            self.problem(reason, response, f"key {key!r}")
-            self.fail(key, reason)
+            self.refused(reason, response, key)
             return
         reached, seen = False, 0
         for aweme in douyin.iter_awemes(data):

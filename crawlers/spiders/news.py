@@ -30,7 +30,7 @@ def baidu_url(keyword: str, page: int) -> str:
 class BaiduNewsSpider(ArticleSourceSpider):
     name = "baidu_news"
     source = "baidu_news"
-    login_hosts = ("wappass.baidu.com", "passport.baidu.com")
+    login_hosts = ("passport.baidu.com",)
     headers = ARTICLE_HEADERS
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -42,7 +42,8 @@ class BaiduNewsSpider(ArticleSourceSpider):
                             headers={"Referer": "https://www.baidu.com/"}, cb_kwargs={"page": page})
 
     def refusal(self, response: Response) -> str | None:
-        if "/static/captcha" in response.url or "百度安全验证" in response.text[:3000]:
+        location = response.headers.get("Location", b"").decode("latin-1")
+        if "/static/captcha" in response.url + location or "百度安全验证" in response.text[:3000]:
             return "captcha"
         return super().refusal(response)
 
@@ -90,7 +91,10 @@ class NewsFeedSpider(ArticleSourceSpider):
             self.problem("malformed", response, "not an RSS/Atom feed")
             self.fail(key, "malformed")
             return
-        entries, feed_title = parsed
+        entries, feed_title, broken = parsed
+        if broken:  # a cut-off feed: keep what was readable, but the key is not complete
+            self.problem("malformed", response, "feed XML is broken or cut off")
+            self.fail(key, "malformed")
         if not entries:
             self.count("empty")
         for hit in entries:
@@ -103,4 +107,5 @@ class NewsFeedSpider(ArticleSourceSpider):
                 continue  # the feed's other news
             teaser = news.hit_to_mention(hit, keyword, self.now(), outlet=feed_title)
             yield self.article(hit.url, teaser, referer=response.url)
-        self.finish(key, ended=True)  # a feed offers only its latest entries: that is all there is
+        if not broken:
+            self.finish(key, ended=True)  # a feed offers only its latest entries: that is all there is
