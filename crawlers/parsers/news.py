@@ -56,7 +56,8 @@ def baidu_results(page: str, now: datetime) -> list[NewsHit] | None:
         if author_line and not outlet:  # older layout: "来源  时间"
             outlet = author_line.split(" ")[0]
             when_text = author_line
-        summary = _text(card.css("span.c-font-normal, .c-span-last, div.c-summary")[:1])
+        summary = _text(card.css("[aria-label^='摘要'], span.c-font-normal:not(.c-color-gray2), "
+                                 ".c-span-last, div.c-summary")[:1])
         hits.append(NewsHit(url=href, title=clean_text(title), summary=clean_text(summary), outlet=outlet,
                             published_at=parse_cn_time(when_text, now) if when_text else None))
     return hits
