@@ -39,7 +39,8 @@ def test_feeds_keep_matching_entries_in_their_declared_encoding(tmp_path: Path) 
     spider = make_spider(NewsFeedSpider, tmp_path, feeds=feeds)
     items, _ = crawl(spider)
     found = {m.title: m for m in mentions(items).values()}
-    assert set(found) == {"泰安：燃气报修难问题调查", "岱岳区临时停气后已恢复", "已删除的燃气新闻", "泰安港华燃气开展安全检查"}
+    assert set(found) == {"泰安：燃气报修难问题调查", "岱岳区临时停气后已恢复", "已删除的燃气新闻",
+                          "泰安港华燃气开展安全检查"}
     assert "泰山景区迎来旅游旺季" not in found  # the feed's other news is not ours
     assert found["泰安：燃气报修难问题调查"].author.name == "泰安新闻网 - 本地新闻"  # GB2312 decoded
     assert found["泰安港华燃气开展安全检查"].published_at.tzinfo == SHANGHAI
@@ -96,7 +97,8 @@ def test_generic_board_filters_by_keyword_and_links_replies(tmp_path: Path) -> N
     assert not any(r.url.endswith(("/msg/1002", "/msg/1006")) for r in made)  # 路灯, 噪音: not ours
     found = mentions(items)
     messages = {m.title: m for m in found.values() if m.kind == Kind.message}
-    assert set(messages) == {"【已办结】泰山区某小区燃气报修无人上门", "【办理中】岱岳区停气不通知", "【已办结】燃气费偏高无人解释"}
+    assert set(messages) == {"【已办结】泰山区某小区燃气报修无人上门", "【办理中】岱岳区停气不通知",
+                             "【已办结】燃气费偏高无人解释"}
     assert stat(spider, "deleted") == 1
     first = messages["【已办结】泰山区某小区燃气报修无人上门"]
     assert first.region == "泰山区" and first.author.name == "泰安12345" and first.query == "燃气"
