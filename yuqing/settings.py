@@ -215,6 +215,13 @@ class ApiSettings(_Section):
     token: SecretStr | None = None
 
 
+class ClippingSettings(_Section):
+    """Newspaper, TV and radio clippings entered by staff (CSV or XLSX)."""
+
+    max_upload_mb: float = Field(default=5.0, gt=0, le=100)
+    max_rows: int = Field(default=5000, ge=1, le=100_000)
+
+
 class NlpSettings(_Section):
     sentiment_model: Literal["snownlp"] = "snownlp"
     # Extra gazetteer rows as "level:name:parent", e.g. "street:泰山大街:泰山区".
@@ -232,6 +239,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     api: ApiSettings = ApiSettings()
     nlp: NlpSettings = NlpSettings()
+    clippings: ClippingSettings = ClippingSettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod
