@@ -72,7 +72,8 @@ def test_evidence_returns_the_kept_response(client: TestClient) -> None:
     body = client.get("/api/mentions/weibo:1/evidence", headers=TOKEN).json()
     (item,) = body["items"]
     assert item["url"].startswith("https://m.weibo.cn/") and item["body"] == "{\"text\": \"停气三天\"}"
-    assert item["fetched_at"].startswith("2026-11-20T12:00:00+08:00") and item["size"] == len("{\"text\": \"停气三天\"}".encode())
+    assert item["fetched_at"].startswith("2026-11-20T12:00:00+08:00")
+    assert item["size"] == len("{\"text\": \"停气三天\"}".encode())
     raw = client.get(f"/api/mentions/weibo:1/evidence/{item['sha256']}", headers=TOKEN)
     assert raw.content == "{\"text\": \"停气三天\"}".encode() and raw.headers["content-security-policy"] == "sandbox"
     assert "attachment" in raw.headers["content-disposition"]
