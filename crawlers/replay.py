@@ -25,6 +25,7 @@ class ReplayDownloaderMiddleware:
         self.directory = directory
         entries = json.loads((directory / "responses.json").read_text(encoding="utf-8"))
         self.responses: dict[str, list[dict]] = {}
+        self._bodies: dict[str, bytes] = {}
         for entry in entries:
             self.responses.setdefault(canonicalize_url(entry["url"]), []).append(entry)
 
@@ -35,6 +36,11 @@ class ReplayDownloaderMiddleware:
                 return entry
         return None
 
+    def _body(self, name: str) -> bytes:
+        if name not in self._bodies:
+            self._bodies[name] = (self.directory / name).read_bytes()
+        return self._bodies[name]
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> ReplayDownloaderMiddleware:
         return cls(Path(crawler.settings["YUQING_REPLAY_DIR"]))
@@ -44,7 +50,7 @@ class ReplayDownloaderMiddleware:
         if entry is None:
             return Response(request.url, status=404, body=b"", request=request)
         headers = entry.get("headers") or {}
-        body = (self.directory / entry["file"]).read_bytes() if entry.get("file") else b""
+        body = self._body(entry["file"]) if entry.get("file") else b""
         url = entry.get("final_url") or request.url  # where a redirect would have landed
         content_type = str(headers.get("Content-Type", ""))
         cls = HtmlResponse if "html" in content_type else TextResponse

@@ -82,9 +82,12 @@ def aweme_to_mention(aweme: dict[str, Any], keyword: str, now: datetime) -> Ment
 
 def comment_to_mention(comment: dict[str, Any], post: Mention, now: datetime) -> Mention:
     cid = str(comment["cid"])
+    text = clean_text(str(comment.get("text") or ""))
+    if not text and (comment.get("image_list") or comment.get("sticker")):
+        text = "[图片评论]" if comment.get("image_list") else "[表情评论]"  # as the app shows it
     return Mention(
         id=mention_id(Platform.douyin, f"comment-{cid}"), platform=Platform.douyin, kind=Kind.comment,
-        url=f"{post.url}#comment-{cid}", text=clean_text(str(comment.get("text") or "")),
+        url=f"{post.url}#comment-{cid}", text=text,
         author=_author(comment.get("user") or {}),
         published_at=datetime.fromtimestamp(int(comment["create_time"]), SHANGHAI), fetched_at=now,
         comments=parse_count(comment.get("reply_comment_total")), likes=parse_count(comment.get("digg_count")),

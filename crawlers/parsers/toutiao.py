@@ -97,7 +97,8 @@ def _js_string(page: str, name: str) -> str | None:
     match = re.search(rf"{name}\s*:\s*'((?:[^'\\]|\\.)*)'", page)
     if not match:
         return None
-    raw = match.group(1).encode("latin-1", "backslashreplace").decode("unicode_escape")
+    raw = re.sub(r"\\u([0-9a-fA-F]{4})|\\(.)",
+                 lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), match.group(1))
     value = html.unescape(raw)
     return value[1:-1] if value.startswith('"') and value.endswith('"') else value
 

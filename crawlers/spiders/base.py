@@ -68,11 +68,11 @@ class SourceSpider(scrapy.Spider):
         spider.state = CrawlState(state_path)
         spider.gaps = GapBook(spider.state.conn)
         spider.health = HealthBook(spider.state.conn)
-        spider.download_delay = spider.source_settings.download_delay
         spider.started_at = spider.now()
         spider.runs = {}
         spider.commented = set()
         spider.open_gaps = {}
+        spider.marks_at_start = {}
         return spider
 
     def now(self) -> datetime:
@@ -175,10 +175,13 @@ class SourceSpider(scrapy.Spider):
         return int(mention.published_at.timestamp())
 
     def mark(self, key: str) -> int:
-        try:
-            return int(self.state.mark(self.source, key) or 0)
-        except ValueError:
-            return 0
+        """The key's mark as it was when the crawl started (read once per key)."""
+        if key not in self.marks_at_start:
+            try:
+                self.marks_at_start[key] = int(self.state.mark(self.source, key) or 0)
+            except ValueError:
+                self.marks_at_start[key] = 0
+        return self.marks_at_start[key]
 
     def gap(self, key: str) -> Gap | None:
         """The key's open gap as it was when the crawl started (read once per key)."""
@@ -264,7 +267,7 @@ class SourceSpider(scrapy.Spider):
         now = self.now()
         for key, run in self.runs.items():
             if run.finished and not run.failed:
-                if run.newest_mark > self.mark(key):
+                if run.newest_mark > self.mark(key):  # the mark read at the start
                     self.state.set_mark(self.source, key, str(run.newest_mark), now)
                 self.gaps.crawled(self.source, key, complete=run.complete, oldest=run.oldest,
                                   started_at=self.started_at, now=now)
