@@ -8,6 +8,7 @@ Then how many of the real samples in ../shared/real-samples each parser reads co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -36,10 +37,8 @@ def decode_only(bodies: list[tuple[bytes, str]]) -> None:
 
     for body, content_type in bodies:
         if "json" in content_type:
-            try:
+            with contextlib.suppress(ValueError):
                 json.loads(body)
-            except ValueError:
-                pass
         elif "xml" in content_type:
             feedparser.parse(body)
         else:
