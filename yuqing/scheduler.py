@@ -11,7 +11,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -25,6 +25,7 @@ log = logging.getLogger("yuqing.scheduler")
 
 CrawlRunner = Callable[[str], int]
 HEALTH_CHECK_MINUTES = 10
+STAGGER_SECONDS = 30
 
 
 def crawl_in_child(settings: Settings) -> CrawlRunner:
@@ -87,12 +88,13 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None,
     scheduler.add_job(source_health_job, IntervalTrigger(minutes=HEALTH_CHECK_MINUTES, timezone=SHANGHAI),
                       args=[settings, blocked_listeners or [log_blocked_source]], id="source-health",
                       name="source health", max_instances=1, coalesce=True)
-    for source, config in settings.sources:
-        if not config.enabled:
-            continue
+    start = now or datetime.now(SHANGHAI)
+    enabled = [(source, config) for source, config in settings.sources if config.enabled]
+    for n, (source, config) in enumerate(enabled):
         scheduler.add_job(
             crawl_job, IntervalTrigger(minutes=config.interval_minutes, timezone=SHANGHAI),
             args=[source, runner], id=f"crawl:{source}", name=f"crawl {source}",
-            max_instances=1, coalesce=True, next_run_time=now or datetime.now(SHANGHAI),
+            # Staggered first runs: the sources do not all start a crawl process at once.
+            max_instances=1, coalesce=True, next_run_time=start + timedelta(seconds=STAGGER_SECONDS * n),
         )
     return scheduler
