@@ -9,11 +9,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import events, mentions, stats
+from api.routes import clippings, events, evidence, mentions, sources, stats
 from api.security import require_role
 from store.base import MentionQuery, MentionStore
 from yuqing import __version__
-from yuqing.records import ALL_ROLES
+from yuqing.records import ALL_ROLES, Role
 from yuqing.settings import Settings
 from yuqing.wiring import open_mention_store
 
@@ -35,6 +35,8 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
         yield
         if owned:
             app.state.store.close()
+        if getattr(app.state, "evidence", None) is not None:
+            app.state.evidence.close()
 
     app = FastAPI(title="yuqing 舆情监测", version=__version__, lifespan=lifespan,
                   description="泰山港华燃气舆情监测服务 API")
@@ -50,6 +52,9 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
     app.include_router(mentions.router, dependencies=readers)
     app.include_router(stats.router, dependencies=readers)
     app.include_router(events.router, dependencies=readers)
+    app.include_router(evidence.router, dependencies=readers)
+    app.include_router(sources.router, dependencies=readers)
+    app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:

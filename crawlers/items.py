@@ -1,9 +1,10 @@
-"""What spiders yield: a Mention plus where it came from."""
+"""What spiders yield: a Mention plus where it came from and the raw response behind it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from store.evidence import Evidence
 from yuqing.records import Mention
 
 
@@ -11,3 +12,4 @@ from yuqing.records import Mention
 class MentionItem:
     mention: Mention
     source: str  # the spider/source name, for stats and crawl state
+    evidence: Evidence | None = None  # kept by the pipeline when the mention is relevant

@@ -67,3 +67,36 @@ def parse_weibo_time(value: str, now: datetime) -> datetime:
         parts = [int(p) if p else 0 for p in match.groups()]
         return datetime(*parts, tzinfo=SHANGHAI)
     raise ValueError(f"unrecognised Weibo time {value!r}")
+
+
+_CN_DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2}):(\d{2}))?")
+
+
+def parse_cn_time(value: str, now: datetime) -> datetime | None:
+    """Times as Chinese news pages print them, as Asia/Shanghai time, or None.
+
+    刚刚, N分钟前, N小时前, N天前, 今天/昨天/前天 HH:MM, YYYY年M月D日 [HH:MM], M月D日 [HH:MM]
+    (this year, or last year when that would be in the future), YYYY-MM-DD [HH:MM[:SS]].
+    """
+    value = re.sub(r"\s+", " ", (value or "").strip())
+    now = now.astimezone(SHANGHAI)
+    if match := re.search(r"(\d+)\s*天前", value):
+        return now - timedelta(days=int(match.group(1)))
+    for pattern in (_MINUTES_AGO, _HOURS_AGO, _DAY_TIME):
+        if match := re.search(pattern.pattern.strip("^$"), value):
+            try:
+                return parse_weibo_time(match.group(0), now)
+            except ValueError:
+                return None
+    if "刚刚" in value:
+        return now
+    if match := _CN_DATE.search(value):
+        year, month, day, hour, minute = match.groups()
+        moment = datetime(int(year or now.year), int(month), int(day), int(hour or 0), int(minute or 0),
+                          tzinfo=SHANGHAI)
+        if not year and moment > now + timedelta(days=1):
+            moment = moment.replace(year=now.year - 1)
+        return moment
+    if match := re.search(r"\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?", value):
+        return parse_weibo_time(match.group(0), now)
+    return None

@@ -12,11 +12,23 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.spiders.boards import GenericBoardSpider, PeopleBoardSpider
+from crawlers.spiders.douyin import DouyinSpider
+from crawlers.spiders.news import BaiduNewsSpider, NewsFeedSpider
+from crawlers.spiders.toutiao import ToutiaoSpider
+from crawlers.spiders.wechat import WechatSpider
 from crawlers.spiders.weibo import WeiboSearchSpider
 from yuqing import __version__
 from yuqing.settings import Settings
 
-SPIDERS = {spider.source: spider for spider in (WeiboSearchSpider,)}
+SPIDERS = {spider.source: spider for spider in (
+    WeiboSearchSpider, WechatSpider, ToutiaoSpider, DouyinSpider, BaiduNewsSpider, NewsFeedSpider,
+    PeopleBoardSpider, GenericBoardSpider,
+)}
+MIDDLEWARES = {
+    "crawlers.middlewares.RequestBudgetMiddleware": 40,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+}
 
 
 def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = None,
@@ -30,9 +42,14 @@ def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = N
         "CONCURRENT_REQUESTS": source_settings.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source_settings.concurrency,
         "DOWNLOAD_DELAY": source_settings.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
+        # Per-domain rate limits: a slot per configured domain with its own delay.
+        "DOWNLOAD_SLOTS": {domain: {"delay": delay, "concurrency": source_settings.concurrency}
+                           for domain, delay in source_settings.domain_delays.items()},
         "DOWNLOAD_TIMEOUT": 30,
-        "RETRY_TIMES": 2,
+        "RETRY_ENABLED": False,  # crawlers.middlewares.BackoffRetryMiddleware retries instead
+        "COOKIES_DEBUG": False,  # cookies are secrets: never logged
+        "DOWNLOADER_MIDDLEWARES": dict(MIDDLEWARES),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": settings.crawl.log_level,
         "ITEM_PIPELINES": {"crawlers.pipelines.ingest.IngestPipeline": 300},
@@ -42,7 +59,7 @@ def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = N
         values["YUQING_STATE_PATH"] = str(state_path)
     if replay_dir is not None:
         values["YUQING_REPLAY_DIR"] = str(replay_dir)
-        values["DOWNLOADER_MIDDLEWARES"] = {"crawlers.replay.ReplayDownloaderMiddleware": 50}
+        values["DOWNLOADER_MIDDLEWARES"] = {**MIDDLEWARES, "crawlers.replay.ReplayDownloaderMiddleware": 50}
         values["ROBOTSTXT_OBEY"] = False
         values["DOWNLOAD_DELAY"] = 0
     return ScrapySettings(values)

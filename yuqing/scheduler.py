@@ -11,17 +11,21 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from crawlers.health import BlockedSource, HealthBook, SourceHealthMonitor
+from crawlers.state import CrawlState
 from yuqing.records import SHANGHAI
 from yuqing.settings import Settings
 
 log = logging.getLogger("yuqing.scheduler")
 
 CrawlRunner = Callable[[str], int]
+HEALTH_CHECK_MINUTES = 10
+STAGGER_SECONDS = 30
 
 
 def crawl_in_child(settings: Settings) -> CrawlRunner:
@@ -54,17 +58,43 @@ def crawl_job(source: str, runner: CrawlRunner) -> None:
         log.exception("crawl %s: failed; will retry at the next interval", source)
 
 
+def log_blocked_source(alert: BlockedSource) -> None:
+    """The default listener until the alerts stage subscribes: an error line in the log."""
+    log.error("%s", alert.message_zh)
+
+
+def source_health_job(settings: Settings, listeners: list[Callable[[BlockedSource], None]]) -> list[BlockedSource]:
+    """Raise an operations alert for each source blocked longer than its limit (once per episode)."""
+    state = CrawlState(settings.storage.crawl_state_db)
+    try:
+        monitor = SourceHealthMonitor(settings, HealthBook(state.conn))
+        for listener in listeners:
+            monitor.listen(listener)
+        return monitor.check(now=datetime.now(SHANGHAI))
+    except Exception:  # the scheduler must outlive any single job
+        log.exception("source health check failed; will retry at the next interval")
+        return []
+    finally:
+        state.close()
+
+
 def build_scheduler(settings: Settings, runner: CrawlRunner | None = None,
-                    now: datetime | None = None) -> BackgroundScheduler:
-    """A scheduler with one interval job per enabled source (not yet started)."""
+                    now: datetime | None = None,
+                    blocked_listeners: list[Callable[[BlockedSource], None]] | None = None) -> BackgroundScheduler:
+    """A scheduler with one interval job per enabled source and the source-health check
+    (not yet started). `blocked_listeners` receive each blocked-too-long alert."""
     runner = runner or crawl_in_child(settings)
     scheduler = BackgroundScheduler(timezone=SHANGHAI)
-    for source, config in settings.sources:
-        if not config.enabled:
-            continue
+    scheduler.add_job(source_health_job, IntervalTrigger(minutes=HEALTH_CHECK_MINUTES, timezone=SHANGHAI),
+                      args=[settings, blocked_listeners or [log_blocked_source]], id="source-health",
+                      name="source health", max_instances=1, coalesce=True)
+    start = now or datetime.now(SHANGHAI)
+    enabled = [(source, config) for source, config in settings.sources if config.enabled]
+    for n, (source, config) in enumerate(enabled):
         scheduler.add_job(
             crawl_job, IntervalTrigger(minutes=config.interval_minutes, timezone=SHANGHAI),
             args=[source, runner], id=f"crawl:{source}", name=f"crawl {source}",
-            max_instances=1, coalesce=True, next_run_time=now or datetime.now(SHANGHAI),
+            # Staggered first runs: the sources do not all start a crawl process at once.
+            max_instances=1, coalesce=True, next_run_time=start + timedelta(seconds=STAGGER_SECONDS * n),
         )
     return scheduler

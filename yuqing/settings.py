@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_ENV = "YUQING_CONFIG"
+SECRETS_ENV = "YUQING_SECRETS_FILE"
 DEFAULT_CONFIG = Path("yuqing.toml")
 
 
@@ -73,11 +74,111 @@ class SourceSettings(_Section):
     download_delay: float = Field(default=3.0, ge=0, le=600)  # seconds between requests
     concurrency: int = Field(default=1, ge=1, le=16)
     cookie: SecretStr | None = None  # from env or a secrets file, never from the repository
+    # Seconds between requests per domain, where a domain needs more care than the default.
+    domain_delays: dict[str, float] = {}
+    daily_budget: int = Field(default=2000, ge=1, le=1_000_000)  # requests per Asia/Shanghai day
+    retry_times: int = Field(default=3, ge=0, le=10)  # for 429, 5xx and network errors
+    backoff_seconds: float = Field(default=5.0, ge=0, le=600)  # first retry wait; doubles each time
+    backoff_max_seconds: float = Field(default=300.0, ge=0, le=3600)  # cap, also for Retry-After
+    backfill_pages: int = Field(default=20, ge=0, le=500)  # extra pages per keyword to fill a gap
+    blocked_alert_minutes: int = Field(default=180, ge=1, le=30 * 24 * 60)  # then an ops alert
+
+    @field_validator("domain_delays")
+    @classmethod
+    def _delays_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for domain, delay in value.items():
+            if not 0 <= delay <= 600:
+                raise ValueError(f"{domain}: delay must be between 0 and 600 seconds")
+        return value
+
+
+class CommentingSourceSettings(SourceSettings):
+    """A source whose posts have comments worth reading when the post matters."""
+
+    comments: bool = True
+    # Comments of relevant posts that are negative, or whose reposts+comments+likes reach this.
+    comments_min_engagement: int = Field(default=50, ge=0)
+    comment_pages: int = Field(default=2, ge=1, le=50)
+
+
+class WechatSettings(SourceSettings):
+    # Official accounts to follow by name or WeChat id (local media and the utility's own).
+    accounts: list[str] = []
+
+
+class DouyinSettings(CommentingSourceSettings):
+    # "package.module:function" returning the signed URL for a Douyin web API URL; see
+    # crawlers/signing.py. Without it (and without a cookie) the source reports itself blocked.
+    signer: str | None = None
+
+
+class FeedSettings(SourceSettings):
+    # RSS/Atom feeds of local and provincial media; entries matching a keyword are kept.
+    feeds: list[str] = []
+
+
+class PeopleBoardSettings(SourceSettings):
+    # Forum ids (fid) of the leaders whose boards to read (人民网领导留言板).
+    forums: list[int] = []
+    app_code: str = "PC42ce3bfa4980a9"  # the web client's public app code
+    recheck_days: int = Field(default=60, ge=0, le=365)  # re-read unanswered messages this long
+
+
+class BoardSpec(_Section):
+    """One generic message board (12345 hotline, 市长信箱): pages and CSS selectors."""
+
+    name: str
+    list_url: str  # with {page}, e.g. "https://12345.example.gov.cn/list?page={page}"
+    item: str  # selector of one message row on the list page
+    link: str  # selector of the link to the message page, inside a row
+    title: str = ""  # selectors inside a row (empty: not shown on the list)
+    date: str = ""
+    status: str = ""
+    content: str  # selectors on the message page
+    reply: str = ""
+    reply_date: str = ""
+    reply_org: str = ""
+    region: str = ""
+
+    @field_validator("list_url")
+    @classmethod
+    def _has_page(cls, value: str) -> str:
+        if "{page}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL containing {page}")
+        return value
+
+
+class BoardSettings(SourceSettings):
+    boards: list[BoardSpec] = []
 
 
 class SourcesSettings(_Section):
-    weibo: SourceSettings = SourceSettings(
+    weibo: CommentingSourceSettings = CommentingSourceSettings(
         keywords=["泰山港华燃气", "泰安港华", "泰安 燃气", "泰安 停气", "泰安 天然气"],
+    )
+    wechat: WechatSettings = WechatSettings(
+        keywords=["泰山港华燃气", "泰安港华", "泰安 燃气"], accounts=["泰安发布", "泰山港华燃气"],
+        interval_minutes=120, download_delay=8.0, domain_delays={"weixin.sogou.com": 10.0},
+        daily_budget=500,
+    )
+    toutiao: CommentingSourceSettings = CommentingSourceSettings(
+        keywords=["泰山港华燃气", "泰安 燃气", "泰安 停气"], interval_minutes=60,
+    )
+    douyin: DouyinSettings = DouyinSettings(
+        keywords=["泰安燃气", "泰安 停气", "泰山港华"], interval_minutes=60, download_delay=5.0,
+    )
+    baidu_news: SourceSettings = SourceSettings(
+        keywords=["泰山港华燃气", "泰安港华", "泰安 燃气"], interval_minutes=60, max_pages=3,
+    )
+    news_feeds: FeedSettings = FeedSettings(
+        keywords=["燃气", "天然气", "港华", "停气"], interval_minutes=60, max_pages=1,
+        feeds=["http://www.people.com.cn/rss/politics.xml"],
+    )
+    people_board: PeopleBoardSettings = PeopleBoardSettings(
+        keywords=["泰安 燃气", "泰安 天然气", "泰安 港华", "泰安 停气"], interval_minutes=240, max_pages=3,
+    )
+    board: BoardSettings = BoardSettings(
+        enabled=False, keywords=["燃气", "天然气", "港华", "停气", "煤气"], interval_minutes=240, max_pages=2,
     )
 
 
@@ -100,6 +201,10 @@ class StorageSettings(_Section):
     def crawl_state_db(self) -> Path:
         return self.data_dir / "crawl_state.sqlite"
 
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
@@ -108,6 +213,13 @@ class ApiSettings(_Section):
     # Until users and roles exist: with a token set, every /api call must bear it; without
     # one, /api answers only clients on this machine.
     token: SecretStr | None = None
+
+
+class ClippingSettings(_Section):
+    """Newspaper, TV and radio clippings entered by staff (CSV or XLSX)."""
+
+    max_upload_mb: float = Field(default=5.0, gt=0, le=100)
+    max_rows: int = Field(default=5000, ge=1, le=100_000)
 
 
 class NlpSettings(_Section):
@@ -129,6 +241,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     api: ApiSettings = ApiSettings()
     nlp: NlpSettings = NlpSettings()
+    clippings: ClippingSettings = ClippingSettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod
@@ -171,8 +284,35 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{key}: {message}"
 
 
+def secrets_path(config: Path) -> Path:
+    """The secrets file: $YUQING_SECRETS_FILE, else secrets.toml beside the config file."""
+    return Path(os.environ.get(SECRETS_ENV) or config.parent / "secrets.toml")
+
+
+def _read_secrets(path: Path, explicit: bool) -> dict[str, Any]:
+    """Cookies, tokens and signer keys kept out of the config file (same layout, chmod 600)."""
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: secrets file not found")
+        return {}
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        raise ConfigError(f"{path}: secrets file is readable by other users (run: chmod 600 {path})")
+    return _read_toml(path)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Settings from the file (when it exists) and the environment; ConfigError if invalid."""
+    """Settings from the file (when it exists), the secrets file and the environment;
+    ConfigError if invalid."""
     file = config_path(path)
     explicit = bool(path or os.environ.get(CONFIG_ENV))
     if not file.exists():
@@ -181,6 +321,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
         values: dict[str, Any] = {}
     else:
         values = _read_toml(file)
+    values = _merge(values, _read_secrets(secrets_path(file), bool(os.environ.get(SECRETS_ENV))))
     try:
         return Settings(**values)
     except ValidationError as exc:

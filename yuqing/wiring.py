@@ -7,6 +7,7 @@ from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
 from store.base import MentionStore, Tokenizer
+from store.evidence import EvidenceStore
 from store.sqlite import SQLiteStore
 from yuqing.ingest import Ingestor
 from yuqing.settings import Settings
@@ -26,3 +27,8 @@ def open_mention_store(settings: Settings) -> MentionStore:
 def build_ingestor(settings: Settings, store: MentionStore | None = None) -> Ingestor:
     """Analyse → store → notify, with every configured listener attached."""
     return Ingestor(Analyzer(settings), store or open_mention_store(settings))
+
+
+def open_evidence_store(settings: Settings) -> EvidenceStore:
+    """Raw responses kept for relevant mentions (in the data directory)."""
+    return EvidenceStore(settings.storage.evidence_dir)

@@ -1,40 +1,69 @@
 """Item pipeline: every crawled mention goes through the one ingest path (analyse, store,
-notify the alert stage)."""
+notify the alert stage); then the raw response of a relevant mention is kept as evidence,
+and the spider may ask for follow-ups (the comments of a post that matters).
+
+Cross-platform duplicates are not dropped here: every mention is ingested and the NLP
+stage's fingerprint groups copies of the same news.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from crawlers.items import MentionItem
+from store.evidence import EvidenceStore
 from yuqing.ingest import Ingestor
 from yuqing.settings import Settings
 from yuqing.wiring import build_ingestor
 
 
 class IngestPipeline:
-    def __init__(self, settings: Settings, stats: Any) -> None:
+    def __init__(self, settings: Settings, crawler: Any) -> None:
         self.settings = settings
-        self.stats = stats
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.ingestor: Ingestor | None = None
+        self.evidence: EvidenceStore | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IngestPipeline:
-        return cls(crawler.settings["YUQING_SETTINGS"], crawler.stats)
+        return cls(crawler.settings["YUQING_SETTINGS"], crawler)
 
     def open_spider(self, spider: Any = None) -> None:
         self.ingestor = build_ingestor(self.settings)
+        self.evidence = EvidenceStore(self.settings.storage.evidence_dir)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.ingestor:
             self.ingestor.store.close()
+        if self.evidence:
+            self.evidence.close()
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, MentionItem):
             return item
-        assert self.ingestor is not None
+        assert self.ingestor is not None and self.evidence is not None
         stored = self.ingestor.ingest([item.mention])
         prefix = f"yuqing/{item.source}"
         self.stats.inc_value(f"{prefix}/stored_new", stored.result.inserted)
         self.stats.inc_value(f"{prefix}/stored_updated", stored.result.updated)
-        self.stats.inc_value(f"{prefix}/relevant", sum(1 for _, a, _ in stored.items if a.relevant))
+        for mention, analysis, _ in stored.items:
+            if not analysis.relevant:
+                continue
+            self.stats.inc_value(f"{prefix}/relevant")
+            if item.evidence is not None:
+                self.evidence.put(mention.id, item.evidence)
+                self.stats.inc_value(f"{prefix}/evidence")
+            self._follow_up(mention, analysis)
+        for mention_id, reason in stored.result.failed:
+            self.stats.inc_value(f"{prefix}/store_failed")
+            self.crawler.spider.logger.error("%s: not stored: %s", mention_id, reason)
         return item
+
+    def _follow_up(self, mention: Any, analysis: Any) -> None:
+        spider = self.crawler.spider
+        follow_ups = getattr(spider, "follow_ups", None)
+        if follow_ups is None or self.crawler.engine is None:
+            return
+        for request in follow_ups(mention, analysis):
+            self.crawler.engine.crawl(request)

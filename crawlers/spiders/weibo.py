@@ -1,36 +1,43 @@
-"""Weibo mobile search (m.weibo.cn), newest first, down to the last post seen before.
+"""Weibo mobile search (m.weibo.cn), newest first, down to the last post seen before, and
+the hot comments of posts that matter.
 
 Requests: `GET /api/container/getIndex?containerid=100103type=61&q=<keyword>&t=0
 &page_type=searchall&page=N` (type=61 is the 实时 tab: strictly newest first, which is what
-makes a high-water mark safe), and `GET /statuses/extend?id=<mid>` for posts whose text the
-search result truncates. Posts sit in `data.cards[]` as `card_type 9` with an `mblog`, or
-inside `card_type 11` groups; every other card is skipped.
+makes a high-water mark safe), `GET /statuses/extend?id=<mid>` for posts whose text the
+search result truncates, and `GET /comments/hotflow?id=<mid>&mid=<mid>&max_id_type=0
+[&max_id=N]` for the hot comments of a relevant post that is negative or much engaged
+(decided by the NLP stage; see `SourceSpider.follow_ups`). Posts sit in `data.cards[]` as
+`card_type 9` with an `mblog`, or inside `card_type 11` groups; every other card is skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 
-from crawlers.items import MentionItem
-from crawlers.parsing import parse_count, parse_weibo_time
+from crawlers.parsers.weibo import (
+    comment_to_mention,
+    is_deleted,
+    iter_comments,
+    iter_mblogs,
+    mblog_to_mention,
+    mid_of,
+)
+from crawlers.parsing import parse_count
 from crawlers.spiders.base import SourceSpider
 from nlp.clean import clean_text
-from yuqing.records import Author, Kind, Mention, Platform, mention_id
+from yuqing.records import Mention
 
 SEARCH_URL = "https://m.weibo.cn/api/container/getIndex"
 EXTEND_URL = "https://m.weibo.cn/statuses/extend"
-DELETED_MARKERS = ("此微博已被作者删除", "该微博已被删除", "此微博已被删除", "该账号因用户自行申请关闭")
-LOGIN_HOSTS = ("passport.weibo.cn", "passport.weibo.com", "visitor.passport.weibo.cn")
-HEADERS = {
-    "Accept": "application/json, text/plain, */*",
-    "X-Requested-With": "XMLHttpRequest",
-    "MWeibo-Pwa": "1",
-}
+HOTFLOW_URL = "https://m.weibo.cn/comments/hotflow"
+
+__all__ = ["EXTEND_URL", "HOTFLOW_URL", "SEARCH_URL", "WeiboSearchSpider", "hotflow_url", "iter_mblogs",
+           "search_url"]
 
 
 def search_url(keyword: str, page: int) -> str:
@@ -38,190 +45,137 @@ def search_url(keyword: str, page: int) -> str:
     return f"{SEARCH_URL}?{urlencode({'containerid': container, 'page_type': 'searchall', 'page': page})}"
 
 
-def iter_mblogs(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Posts of a getIndex answer, at either nesting level."""
-    for card in (data.get("data") or {}).get("cards") or []:
-        if not isinstance(card, dict):
-            continue
-        if card.get("card_type") == 9 and isinstance(card.get("mblog"), dict):
-            yield card["mblog"]
-        for inner in card.get("card_group") or []:
-            if isinstance(inner, dict) and inner.get("card_type") == 9 and isinstance(inner.get("mblog"), dict):
-                yield inner["mblog"]
-
-
-def is_deleted(mblog: dict[str, Any]) -> bool:
-    text = str(mblog.get("text") or "")
-    return (not mblog.get("user") or str(mblog.get("deleted", "0")) == "1"
-            or any(marker in text for marker in DELETED_MARKERS))
-
-
-def mblog_to_mention(mblog: dict[str, Any], keyword: str, now: Any) -> Mention:
-    """One Weibo status as a Mention; raises KeyError/ValueError on a malformed status."""
-    user = mblog.get("user") or {}
-    mid = str(mblog["id"])
-    region = str(mblog.get("region_name") or "").removeprefix("发布于").strip()
-    return Mention(
-        id=mention_id(Platform.weibo, mid),
-        platform=Platform.weibo,
-        kind=Kind.post,
-        url=f"https://m.weibo.cn/detail/{mid}",
-        text=clean_text(str(mblog.get("text") or "")),
-        author=Author(
-            name=str(user.get("screen_name") or ""),
-            id=str(user.get("id") or ""),
-            followers=parse_count(user.get("followers_count")),
-            verified=bool(user.get("verified")),
-            verified_reason=str(user.get("verified_reason") or ""),
-        ),
-        published_at=parse_weibo_time(str(mblog.get("created_at") or ""), now),
-        fetched_at=now,
-        reposts=parse_count(mblog.get("reposts_count")),
-        comments=parse_count(mblog.get("comments_count")),
-        likes=parse_count(mblog.get("attitudes_count")),
-        region=region,
-        query=keyword,
-    )
+def hotflow_url(mid: str, max_id: int = 0, max_id_type: int = 0) -> str:
+    params: dict[str, Any] = {"id": mid, "mid": mid, "max_id_type": max_id_type}
+    if max_id:
+        params["max_id"] = max_id
+    return f"{HOTFLOW_URL}?{urlencode(params)}"
 
 
 class WeiboSearchSpider(SourceSpider):
     name = "weibo"
     source = "weibo"
     allowed_domains = ["m.weibo.cn"]
-    # Handled here rather than dropped by Scrapy, so each becomes a counted problem.
-    handle_httpstatus_list = [301, 302, 303, 307, 403, 404, 418, 429, 500, 502, 503]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._newest: dict[str, int] = {}
-        self._finished: set[str] = set()
+    login_hosts = ("passport.weibo.cn", "passport.weibo.com", "visitor.passport.weibo.cn")
+    headers = {"Accept": "application/json, text/plain, */*", "X-Requested-With": "XMLHttpRequest",
+               "MWeibo-Pwa": "1"}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for keyword in self.source_settings.keywords:
             yield self._search(keyword, 1)
 
     def _search(self, keyword: str, page: int) -> scrapy.Request:
-        return scrapy.Request(
-            search_url(keyword, page), headers={**HEADERS, "Referer": "https://m.weibo.cn/search"},
-            cookies=self.cookies(), callback=self.parse_search,
-            cb_kwargs={"keyword": keyword, "page": page}, dont_filter=True,
-        )
+        return self.request(search_url(keyword, page), self.parse_search, key=keyword,
+                            headers={"Referer": "https://m.weibo.cn/search"}, cb_kwargs={"page": page})
 
-    def blocked_reason(self, response: Response) -> str | None:
-        """Why a response is a refusal rather than data, or None."""
-        for url in (response.url, response.headers.get("Location", b"").decode("latin-1")):
-            parts = urlsplit(url)
-            if (parts.hostname or "") in LOGIN_HOSTS or "/login" in parts.path:
-                return "login_wall"
-        if response.status in (403, 418, 429):
-            return f"http_{response.status}"
-        if response.status >= 400:
-            return f"http_{response.status}"
-        body = response.text[:2000] if hasattr(response, "text") else ""
-        if body.lstrip().startswith("<"):
-            if "验证码" in body or "captcha" in body.lower():
-                return "captcha"
-            if "登录" in body or "Sina Visitor System" in body:
-                return "login_wall"
-        return None
+    def mark_of(self, mention: Mention) -> int:
+        return int(mention.id.removeprefix("weibo:")) if mention.id.removeprefix("weibo:").isdigit() else 0
 
-    def parse_search(self, response: Response, keyword: str, page: int) -> Iterator[Any]:
-        self.count("pages")
-        reason = self.blocked_reason(response)
-        if reason:
-            self.problem(reason, response, f"keyword {keyword!r} page {page}")
+    def parse_search(self, response: Response, key: str, page: int) -> Iterator[Any]:
+        if not self.usable(response, key):
             return
         data = self.json_body(response)
         if data is None:
+            self.fail(key, "malformed")
             return
         if data.get("ok") != 1:
-            message = str(data.get("msg") or "")
             if not (data.get("data") or {}).get("cards"):
                 self.count("empty")  # ok=0 with no cards: "这里还没有内容", the end of results
-                self._finish(keyword)
+                self.finish(key, ended=True)
             else:
-                self.problem("api_error", response, message)
+                self.problem("api_error", response, str(data.get("msg") or ""))
+                self.fail(key, "api_error")
             return
-        mark = int(self.state.mark(self.source, keyword) or 0)
-        reached_mark, seen = False, 0
+        reached, seen = False, 0
         for mblog in iter_mblogs(data):
             seen += 1
-            mid = _mid(mblog)
-            if mid and mid <= mark:
-                reached_mark = True  # older than the last crawl: the rest is known
+            mention = self._mention(mblog, key, response)
+            if mention is not None and self.known(key, mention):
+                reached = True  # read by an earlier run: the rest is known
                 continue
-            if mid:
-                self._newest[keyword] = max(self._newest.get(keyword, 0), mid)
-            item_or_request = self._status(mblog, keyword, response)
-            if item_or_request is not None:
-                yield item_or_request
+            if mention is not None:
+                yield self._item_or_extend(mblog, mention, key, response)
             retweeted = mblog.get("retweeted_status")
             if isinstance(retweeted, dict) and not is_deleted(retweeted):
-                original = self._status(retweeted, keyword, response)
+                original = self._mention(retweeted, key, response)
                 if original is not None:
-                    yield original
+                    yield self._item_or_extend(retweeted, original, None, response)
         if seen == 0:
             self.count("empty")
-            self._finish(keyword)
-        elif reached_mark or page >= self.source_settings.max_pages:
-            self._finish(keyword)
+            self.finish(key, ended=True)
+        elif reached or page >= self.page_budget(key):
+            self.finish(key, reached_bound=reached)
         else:
-            yield self._search(keyword, page + 1)
+            yield self._search(key, page + 1)
 
-    def _status(self, mblog: dict[str, Any], keyword: str, response: Response) -> Any:
-        """An item, a request for the long text, or None for a deleted/malformed status."""
+    def _mention(self, mblog: dict[str, Any], keyword: str, response: Response) -> Mention | None:
         if is_deleted(mblog):
             self.count("deleted")
             return None
         try:
-            mention = mblog_to_mention(mblog, keyword, self.now())
+            return mblog_to_mention(mblog, keyword, self.now())
         except (KeyError, ValueError, TypeError) as exc:
             self.problem("malformed_status", response, str(exc))
             return None
-        if mblog.get("isLongText"):
-            return scrapy.Request(
-                f"{EXTEND_URL}?{urlencode({'id': _mid(mblog)})}", headers=HEADERS,
-                cookies=self.cookies(), callback=self.parse_extend, errback=self.extend_failed,
-                cb_kwargs={"mention": mention}, dont_filter=True,
-            )
-        return MentionItem(mention=mention, source=self.source)
 
-    def parse_extend(self, response: Response, mention: Mention) -> Iterator[MentionItem]:
+    def _item_or_extend(self, mblog: dict[str, Any], mention: Mention, key: str | None,
+                        response: Response) -> Any:
+        """The item, or a request for the long text (the mark counts the post either way)."""
+        if key is not None:
+            self.saw(key, mention)
+        if mblog.get("isLongText"):
+            return self.request(f"{EXTEND_URL}?{urlencode({'id': mid_of(mblog)})}", self.parse_extend,
+                                cb_kwargs={"mention": mention})
+        return self.item(mention, response)
+
+    def parse_extend(self, response: Response, mention: Mention) -> Iterator[Any]:
         """Full text of a long post; on any failure the truncated text is kept."""
-        data = self.json_body(response) if not self.blocked_reason(response) else None
+        data = self.json_body(response) if not self.refusal(response) else None
         inner = (data or {}).get("data") or {}
         long_text = inner.get("longTextContent") if isinstance(inner, dict) else None
         if data is None or data.get("ok") != 1 or not long_text:
             self.problem("extend_failed", response, mention.id)
-            yield MentionItem(mention=mention, source=self.source)
+            yield self.item(mention, None)
             return
         update: dict[str, Any] = {"text": clean_text(str(long_text))}
         for field, key in (("reposts", "reposts_count"), ("comments", "comments_count"),
                            ("likes", "attitudes_count")):
             if key in inner:
                 update[field] = parse_count(inner[key])
-        yield MentionItem(mention=mention.model_copy(update=update), source=self.source)
+        yield self.item(mention.model_copy(update=update), response)
 
-    def extend_failed(self, failure: Any) -> Iterator[MentionItem]:
-        mention = failure.request.cb_kwargs["mention"]
+    def request_failed(self, failure: Any) -> Iterator[Any]:
+        mention = failure.request.cb_kwargs.get("mention")
+        if mention is None:
+            super().request_failed(failure)
+            return
         self.problem("extend_failed", None, f"{mention.id}: {failure.value!r}")
-        yield MentionItem(mention=mention, source=self.source)
+        yield self.item(mention, None)
 
-    def _finish(self, keyword: str) -> None:
-        self._finished.add(keyword)
+    # -- hot comments ------------------------------------------------------------------
+    def comment_requests(self, mention: Mention) -> Iterable[scrapy.Request]:
+        mid = mention.id.removeprefix("weibo:")
+        yield self.request(hotflow_url(mid), self.parse_hotflow,
+                           headers={"Referer": f"https://m.weibo.cn/detail/{mid}"},
+                           cb_kwargs={"post": mention, "page": 1})
 
-    def closed(self, reason: str) -> None:
-        """Move high-water marks only for keywords whose pagination ended normally."""
-        if reason == "finished":
-            for keyword in self._finished:
-                newest = self._newest.get(keyword)
-                if newest:
-                    self.state.set_mark(self.source, keyword, str(newest))
-        super().closed(reason)
-
-
-def _mid(mblog: dict[str, Any]) -> int:
-    try:
-        return int(mblog.get("id") or mblog.get("mid") or 0)
-    except (TypeError, ValueError):
-        return 0
+    def parse_hotflow(self, response: Response, post: Mention, page: int) -> Iterator[Any]:
+        if not self.usable(response):
+            return
+        data = self.json_body(response)
+        if data is None:
+            return
+        if data.get("ok") != 1:
+            self.count("empty")  # ok=0: no comments (or hidden); the post itself is kept
+            return
+        inner = data.get("data") or {}
+        for comment in iter_comments(inner.get("data") or []):
+            try:
+                yield self.item(comment_to_mention(comment, post, self.now()), response)
+            except (KeyError, ValueError, TypeError) as exc:
+                self.problem("malformed_comment", response, str(exc))
+        max_id = int(inner.get("max_id") or 0)
+        if max_id and page < self.source_settings.comment_pages:
+            mid = post.id.removeprefix("weibo:")
+            yield self.request(hotflow_url(mid, max_id, int(inner.get("max_id_type") or 0)),
+                               self.parse_hotflow, cb_kwargs={"post": post, "page": page + 1})

@@ -77,3 +77,49 @@ def test_high_water_mark_skips_known_posts_on_the_next_run(config: Path, tmp_pat
     again = crawl(config, state=state)
     assert again.get("stored_new", 0) == 0 and again.get("stored_updated", 0) == 0
     assert again["pages"] == 1 + 3  # page 1 of the good keyword, then the three refusals
+
+
+def crawl_source(source: str, config: Path, keywords: list[str], state: Path) -> dict:
+    command = [sys.executable, "-m", "yuqing", "crawl", source, "--config", str(config),
+               "--replay", str(FIXTURES / source), "--state", str(state)]
+    for keyword in keywords:
+        command += ["--keyword", keyword]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_toutiao_crawl_follows_comments_keeps_evidence_and_records_health(config: Path, tmp_path: Path) -> None:
+    state = tmp_path / "data" / "crawl_state.sqlite"
+    report = crawl_source("toutiao", config, ["泰安 燃气"], state)
+    assert report["finish_reason"] == "finished" and report["comments_requested"] >= 1
+    db = tmp_path / "data" / "mentions.sqlite"
+    with sqlite3.connect(db) as conn:
+        kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM mentions GROUP BY kind").fetchall())
+        parents = {r[0] for r in conn.execute("SELECT parent_id FROM mentions WHERE kind = 'comment'")}
+    assert kinds["article"] == 4 and kinds["comment"] == 2  # the negative article's comments, via the engine
+    assert parents == {"toutiao:7350000000000000101"}
+    with sqlite3.connect(tmp_path / "data" / "evidence" / "evidence.sqlite") as conn:
+        kept = {r[0] for r in conn.execute("SELECT mention_id FROM evidence")}
+    assert "toutiao:7350000000000000101" in kept and report["evidence"] == len(kept)
+    sources = subprocess.run([sys.executable, "-m", "yuqing", "sources", "--config", str(config), "--json"],
+                             capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    rows = {r["source"]: r for r in json.loads(sources.stdout)}
+    # Items were read, but one saved comment is malformed: degraded, with the reason, not blocked.
+    assert rows["toutiao"]["state"] == "degraded" and rows["toutiao"]["reason"] == "malformed_comment"
+    assert rows["toutiao"]["minutes_since_success"] == 0
+
+
+def test_douyin_without_signer_reports_blocked_and_retries_honour_the_settings(config: Path, tmp_path: Path) -> None:
+    state = tmp_path / "data" / "crawl_state.sqlite"
+    report = crawl_source("douyin", config, ["泰安燃气"], state)
+    assert report["needs_signer"] == 1 and report.get("pages", 0) == 0
+    config.write_text(config.read_text(encoding="utf-8") + '[sources.toutiao]\nretry_times = 2\nbackoff_seconds = 0\n'
+                      'backoff_max_seconds = 0\n', encoding="utf-8")
+    limited = crawl_source("toutiao", config, ["被限流"], state)
+    assert limited["retried"] == 2 and limited["retries_exhausted"] == 1 and limited["http_429"] == 1
+    sources = subprocess.run([sys.executable, "-m", "yuqing", "sources", "--config", str(config)],
+                             capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    line = next(x for x in sources.stdout.splitlines() if x.startswith("douyin"))
+    assert "blocked" in line and "needs signer/cookie" in line

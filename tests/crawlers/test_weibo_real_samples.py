@@ -33,7 +33,7 @@ def test_every_getindex_sample_parses(tmp_path: Path, path: Path) -> None:
     spider = make_spider(tmp_path)
     data = json.loads(path.read_text(encoding="utf-8"))
     expected = list(iter_mblogs(data))
-    out = list(spider.parse_search(response(search_url("泰安 燃气", 1), path), keyword="泰安 燃气", page=1))
+    out = list(spider.parse_search(response(search_url("泰安 燃气", 1), path), key="泰安 燃气", page=1))
     mentions = [o.mention for o in out if isinstance(o, MentionItem)]
     mentions += [o.cb_kwargs["mention"] for o in out
                  if isinstance(o, scrapy.Request) and o.url.startswith(EXTEND_URL)]

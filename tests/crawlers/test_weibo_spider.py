@@ -60,7 +60,7 @@ def test_normal_page_yields_posts_long_text_request_and_next_page(tmp_path: Path
     # 6 cards: one deleted, one long (completed by a request), one whose repost is deleted.
     assert len(items) == 4
     assert [r.url.split("?")[0] for r in requests] == [EXTEND_URL, "https://m.weibo.cn/api/container/getIndex"]
-    assert requests[-1].cb_kwargs == {"keyword": "泰安 燃气", "page": 2}
+    assert requests[-1].cb_kwargs == {"key": "泰安 燃气", "page": 2}
     assert stat(spider, "deleted") == 1
     first = items[0].mention
     assert first.platform == Platform.weibo and first.kind == Kind.post
@@ -104,14 +104,14 @@ def test_last_page_and_relative_times(tmp_path: Path) -> None:
     # Page 2 is not the end by itself: the spider asks for page 3, which is empty.
     (next_page,) = [o for o in out if isinstance(o, scrapy.Request)]
     assert run_callback(next_page) == []
-    assert stat(spider, "empty") == 1 and "泰安 燃气" in spider._finished
+    assert stat(spider, "empty") == 1 and "泰安 燃气" in spider.finished_keys
 
 
 def test_max_pages_ends_the_keyword(tmp_path: Path) -> None:
     spider = make_spider(tmp_path, max_pages=1)
     out = run_callback(page_request(spider, "泰安 燃气"))
     assert not [o for o in out if isinstance(o, scrapy.Request) and "getIndex" in o.url]
-    assert "泰安 燃气" in spider._finished
+    assert "泰安 燃气" in spider.finished_keys
 
 
 def test_high_water_mark_stops_at_known_posts_and_moves_on_finish(tmp_path: Path) -> None:
@@ -145,13 +145,13 @@ def test_refusals_and_broken_pages_are_counted_not_parsed(tmp_path: Path, keywor
     assert run_callback(page_request(spider, keyword)) == []
     assert stat(spider, problem) == 1
     assert problem in caplog.text
-    assert keyword not in spider._finished  # the mark must not move past unread posts
+    assert keyword not in spider.finished_keys  # the mark must not move past unread posts
 
 
 def test_empty_result_ends_quietly(tmp_path: Path) -> None:
     spider = make_spider(tmp_path, keywords=["空结果"])
     assert run_callback(page_request(spider, "空结果")) == []
-    assert stat(spider, "empty") == 1 and "空结果" in spider._finished
+    assert stat(spider, "empty") == 1 and "空结果" in spider.finished_keys
 
 
 def test_cookie_is_sent_but_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

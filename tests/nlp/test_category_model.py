@@ -62,5 +62,5 @@ def test_trained_model_beats_rules_alone_on_the_held_out_split() -> None:
 def test_empty_and_odd_text_give_probabilities() -> None:
     model = CategoryModel.load()
     for text in ("", "😀", "a" * 50_000):
-        probabilities, evidence = model.probabilities(text, [])
+        probabilities, _ = model.probabilities(text, [])
         assert probabilities.shape == (len(model.codes),) and np.all((probabilities >= 0) & (probabilities <= 1))

@@ -13,16 +13,30 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from tests.conftest import make_settings
 from yuqing.records import SHANGHAI
 from yuqing.scheduler import build_scheduler, crawl_in_child, crawl_job
-from yuqing.settings import SourceSettings, SourcesSettings
+from yuqing.settings import SourcesSettings
+
+
+def weibo_only(**weibo) -> SourcesSettings:
+    """Every other source disabled, Weibo as given."""
+    base = SourcesSettings()
+    updates = {name: config.model_copy(update={"enabled": False}) for name, config in base if name != "weibo"}
+    return base.model_copy(update={**updates, "weibo": base.weibo.model_copy(update=weibo)})
+
+
+def crawl_jobs(scheduler) -> list:
+    return [job for job in scheduler.get_jobs() if job.id.startswith("crawl:")]
 
 
 def test_one_job_per_enabled_source_on_its_interval(tmp_path) -> None:
-    settings = make_settings(tmp_path, sources=SourcesSettings(weibo=SourceSettings(interval_minutes=7)))
+    settings = make_settings(tmp_path, sources=weibo_only(interval_minutes=7))
     scheduler = build_scheduler(settings, runner=lambda source: 0, now=datetime(2026, 11, 20, tzinfo=SHANGHAI))
-    (job,) = scheduler.get_jobs()
+    (job,) = crawl_jobs(scheduler)
     assert job.id == "crawl:weibo" and job.trigger.interval.total_seconds() == 7 * 60
-    disabled = make_settings(tmp_path, sources=SourcesSettings(weibo=SourceSettings(enabled=False)))
-    assert build_scheduler(disabled, runner=lambda source: 0).get_jobs() == []
+    assert "source-health" in {j.id for j in scheduler.get_jobs()}
+    disabled = make_settings(tmp_path, sources=weibo_only(enabled=False))
+    assert crawl_jobs(build_scheduler(disabled, runner=lambda source: 0)) == []
+    every = build_scheduler(make_settings(tmp_path), runner=lambda source: 0)
+    assert {j.id for j in crawl_jobs(every)} == {f"crawl:{n}" for n, c in SourcesSettings() if c.enabled}
 
 
 def test_a_failing_job_is_logged_and_runs_again(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
@@ -41,7 +55,7 @@ def test_a_failing_job_is_logged_and_runs_again(tmp_path, caplog: pytest.LogCapt
         else:  # bring the next tick forward instead of waiting the interval
             scheduler.modify_job("crawl:weibo", next_run_time=datetime.now(SHANGHAI))
 
-    scheduler = build_scheduler(make_settings(tmp_path), runner=runner)
+    scheduler = build_scheduler(make_settings(tmp_path, sources=weibo_only()), runner=runner)
     scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     scheduler.start()
     try:

@@ -70,3 +70,39 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     assert load_settings().entity.name == "泰山港华燃气"
+
+
+def test_example_documents_every_source_and_every_source_has_a_spider() -> None:
+    import tomllib
+
+    from crawlers.run import SPIDERS
+
+    example = tomllib.loads((REPO / "yuqing.example.toml").read_text(encoding="utf-8"))
+    assert set(example["sources"]) == set(SPIDERS) == {name for name, _ in load_settings(
+        REPO / "yuqing.example.toml").sources}
+
+
+def test_secrets_file_beside_the_config_is_merged_and_must_be_private(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_SECRETS_FILE", raising=False)
+    path = write(tmp_path, '[sources.douyin]\nkeywords = ["泰安燃气"]\n')
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[sources.douyin]\ncookie = "msToken=very-secret"\n', encoding="utf-8")
+    secrets.chmod(0o600)
+    settings = load_settings(path)
+    assert settings.sources.douyin.cookie.get_secret_value() == "msToken=very-secret"
+    assert settings.sources.douyin.keywords == ["泰安燃气"]  # the config file's values stay
+    assert "very-secret" not in settings.model_dump_json()
+    secrets.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by other users"):
+        load_settings(path)
+    monkeypatch.setenv("YUQING_SECRETS_FILE", str(tmp_path / "nope.toml"))
+    with pytest.raises(ConfigError, match="secrets file not found"):
+        load_settings(path)
+
+
+def test_board_spec_needs_a_page_placeholder(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources.board.boards]]\nname = "x"\nlist_url = "https://a.example/list"\n'
+                           'item = "tr"\nlink = "a"\ncontent = "div"\n')
+    with pytest.raises(ConfigError, match=r"sources.board.boards.0.list_url: Value error, must be an http\(s\) URL"):
+        load_settings(path)
