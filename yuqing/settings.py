@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_sites import SitesSettings
+
 CONFIG_ENV = "YUQING_CONFIG"
 DEFAULT_CONFIG = Path("yuqing.toml")
 
@@ -100,6 +102,10 @@ class StorageSettings(_Section):
     def crawl_state_db(self) -> Path:
         return self.data_dir / "crawl_state.sqlite"
 
+    @property
+    def sites_db(self) -> Path:
+        return self.data_dir / "sites.sqlite"
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
@@ -127,6 +133,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     api: ApiSettings = ApiSettings()
     nlp: NlpSettings = NlpSettings()
+    sites: SitesSettings = SitesSettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod
