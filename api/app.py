@@ -9,8 +9,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import mentions, stats
+from api.routes import mentions, sites, stats
 from api.security import require_role
+from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore
 from yuqing import __version__
 from yuqing.records import ALL_ROLES
@@ -25,16 +26,20 @@ def _reason(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
-def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI:
-    """The API over the configured stores (a store may be passed in, as tests do)."""
+def create_app(settings: Settings, store: MentionStore | None = None,
+               site_store: SiteStore | None = None) -> FastAPI:
+    """The API over the configured stores (stores may be passed in, as tests do)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = store is None
         app.state.store = store or open_mention_store(settings)
+        app.state.sites = site_store or SiteStore(settings.storage.sites_db)
         yield
         if owned:
             app.state.store.close()
+        if site_store is None:
+            app.state.sites.close()
 
     app = FastAPI(title="yuqing 舆情监测", version=__version__, lifespan=lifespan,
                   description="泰山港华燃气舆情监测服务 API")
@@ -49,6 +54,7 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
     readers = [require_role(*ALL_ROLES)]
     app.include_router(mentions.router, dependencies=readers)
     app.include_router(stats.router, dependencies=readers)
+    app.include_router(sites.router, dependencies=readers)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:
