@@ -3,6 +3,7 @@ gets the same index the same way."""
 
 from __future__ import annotations
 
+from crawlers.sitecheck.incidents import IncidentHooks
 from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
@@ -26,3 +27,10 @@ def open_mention_store(settings: Settings) -> MentionStore:
 def build_ingestor(settings: Settings, store: MentionStore | None = None) -> Ingestor:
     """Analyse → store → notify, with every configured listener attached."""
     return Ingestor(Analyzer(settings), store or open_mention_store(settings))
+
+
+def site_incident_hooks(settings: Settings) -> IncidentHooks:
+    """What a site-check incident does. Today it is logged; once the alerts stage exists, pass
+    hooks that open an operational alert and an IT ticket, and mark it recovered (see README,
+    "Own-site health checks")."""
+    return IncidentHooks()
