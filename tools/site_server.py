@@ -4,7 +4,7 @@ Serves a directory of files (tests/fixtures/sitecheck/site) on loopback over HTT
 HTTPS, plus the misbehaviour a real site shows now and then:
 
     /status/<code>               that status with a short page
-    /slow/<ms>/<path>            <path> after <ms> milliseconds
+    /slow/<ms>/<path>            <path> (any of these routes) after <ms> milliseconds
     /redirect/loop-a, loop-b     a redirect loop
     /redirect/chain/<n>          n redirects, then the home page
     /redirect/to?url=<url>       a redirect to anywhere (another host)
@@ -12,7 +12,7 @@ HTTPS, plus the misbehaviour a real site shows now and then:
     /api/<name>                  GET or POST: api/<name>.json as application/json
     /gen/<n>.html?total=<t>      generated pages (n links to 2n+1 and 2n+2 below t)
 
-Every request is recorded (method, path, body) so tests can tell what reached the server.
+Every request is recorded (method, path, body, headers) so tests can tell what reached the server.
 
     python tools/site_server.py [--port 8080] [--root DIR]
 """
@@ -39,6 +39,7 @@ class Hit:
     method: str
     path: str
     body: bytes
+    headers: dict[str, str]
 
 
 class _Server(ThreadingHTTPServer):
@@ -51,6 +52,7 @@ class _Server(ThreadingHTTPServer):
 
 class SiteHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes; don't let them wait for an ACK
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
@@ -98,8 +100,8 @@ class SiteHandler(BaseHTTPRequestHandler):
             kind += "; charset=utf-8"  # pages name their charset in <meta>, as many real sites do
         self._send(200, body, kind, length=len(body) + extra_length if extra_length else None)
 
-    def _generated(self, n: int, total: int) -> None:
-        links = "".join(f'<a href="/gen/{k}.html?total={total}">第{k}页</a>'
+    def _generated(self, n: int, total: int, prefix: str = "") -> None:
+        links = "".join(f'<a href="{prefix}/gen/{k}.html?total={total}">第{k}页</a>'
                         for k in (2 * n + 1, 2 * n + 2) if k < total)
         page = (f"<html><head><title>第{n}页</title></head><body><h1>泰山港华燃气 第{n}页</h1>"
                 f'<img src="/img/logo.png">{links}</body></html>')
@@ -109,14 +111,16 @@ class SiteHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         with self.server.lock:
-            self.server.hits.append(Hit(method, self.path, body))
+            self.server.hits.append(Hit(method, self.path, body, dict(self.headers.items())))
         parts = urlsplit(self.path)
-        path, query = parts.path, parse_qs(parts.query)
+        self._dispatch(parts.path, parse_qs(parts.query))
+
+    def _dispatch(self, path: str, query: dict[str, list[str]], prefix: str = "") -> None:
         if m := re.fullmatch(r"/status/(\d{3})", path):
             self._send(int(m.group(1)), f"<html><body>错误 {m.group(1)}</body></html>".encode())
         elif m := re.fullmatch(r"/slow/(\d+)(/.*)", path):
             time.sleep(int(m.group(1)) / 1000)
-            self._file(m.group(2))
+            self._dispatch(m.group(2), query, prefix=f"/slow/{m.group(1)}")  # generated links stay slow
         elif path in ("/redirect/loop-a", "/redirect/loop-b"):
             self._redirect("/redirect/loop-b" if path.endswith("a") else "/redirect/loop-a")
         elif m := re.fullmatch(r"/redirect/chain/(\d+)", path):
@@ -129,7 +133,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         elif m := re.fullmatch(r"/api/([\w-]+)", path):
             self._file(f"/api/{m.group(1)}.json")
         elif m := re.fullmatch(r"/gen/(\d+)\.html", path):
-            self._generated(int(m.group(1)), int(query.get("total", ["100"])[0]))
+            self._generated(int(m.group(1)), int(query.get("total", ["100"])[0]), prefix)
         else:
             self._file(path)
 
@@ -175,7 +179,7 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     args = parser.parse_args()
     with SiteServer(args.root, port=args.port) as server:
-        print(f"serving {args.root} on {server.url()}", flush=True)
+        print(f"serving {args.root} on {server.url()}", flush=True)  # bench/site_check.py reads this line
         threading.Event().wait()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -68,7 +68,7 @@ class QueryRequest(_Section):
     params: dict[str, str] = {}
     json_body: dict[str, Any] | list[Any] | None = Field(default=None, alias="json")
     form: dict[str, str] = {}
-    headers: dict[str, str] = {}
+    headers: dict[str, SecretStr] = {}  # may carry a token: masked in `config show`, never logged
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

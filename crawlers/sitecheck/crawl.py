@@ -35,6 +35,7 @@ def crawl_settings(settings: Settings, *, start_urls: Sequence[str] | None = Non
         "DOWNLOAD_DELAY": crawl.download_delay,
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
         "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,
+        "CONCURRENT_ITEMS": 4,  # callbacks yield a few requests, no items: 100 workers per page cost more than the page
         "RETRY_ENABLED": False,
         "REDIRECT_ENABLED": False,  # the spider follows same-host redirects itself
         "COOKIES_ENABLED": False,

@@ -130,7 +130,8 @@ def _request_args(target: SiteTarget) -> tuple[str, dict[str, Any]]:
     query = target.request
     if query is None:
         return "GET", {}
-    kwargs: dict[str, Any] = {"params": query.params or None, "headers": query.headers or None}
+    headers = {name: value.get_secret_value() for name, value in query.headers.items()}
+    kwargs: dict[str, Any] = {"params": query.params or None, "headers": headers or None}
     if query.json_body is not None:
         kwargs["json"] = query.json_body
     elif query.form:
@@ -161,6 +162,7 @@ async def fetch(client: httpx.AsyncClient, target: SiteTarget, *, allowed_hosts:
     if not host_allowed(url, allowed_hosts):
         raise HostNotAllowed(f"{url.host} 不在配置的站点中", url=target.url)
     method, kwargs = _request_args(target)
+    origin = (url.scheme, url.host, url.port)
     followed: list[str] = []
     started = clock()
     while True:
@@ -172,6 +174,8 @@ async def fetch(client: httpx.AsyncClient, target: SiteTarget, *, allowed_hosts:
         if hop.status in (301, 302, 303):  # browsers re-ask with GET and no body
             method, kwargs = "GET", {"headers": kwargs.get("headers")}
         kwargs = {k: v for k, v in kwargs.items() if k != "params"}  # the Location is the whole URL
+        if (url.scheme, url.host, url.port) != origin:  # the target's own headers (tokens) stay home
+            kwargs.pop("headers", None)
     return Fetched(url=target.url, final_url=str(url), status=hop.status, headers=hop.headers,
                    body=hop.body, size=hop.size, latency_ms=(clock() - started) * 1000,
                    redirects=followed, cert_not_after=hop.cert_not_after)

@@ -8,7 +8,6 @@ box instead of the article; plain status checkers call those pages healthy.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from parsel import Selector
@@ -56,23 +55,32 @@ def decode(body: bytes, content_type: str) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-@dataclass(slots=True)
 class Page:
-    """A fetched text response: for HTML, the text a visitor sees (title and body)."""
+    """A fetched text response: for HTML, the text a visitor sees (title and body).
 
-    raw: str
-    html: bool
+    The HTML is parsed once, on first use (or an already parsed selector is passed in)."""
+
+    def __init__(self, raw: str, *, html: bool, selector: Selector | None = None) -> None:
+        self.raw = raw
+        self.html = html
+        self._selector = selector
+        self._text: str | None = None
 
     @property
     def selector(self) -> Selector:
-        return Selector(text=self.raw or "<html></html>")
+        if self._selector is None:
+            self._selector = Selector(text=self.raw or "<html></html>")
+        return self._selector
 
     def visible_text(self) -> str:
-        if not self.html:
-            return self.raw
-        parts = self.selector.xpath("//title//text() | //body//text()[not(ancestor::script)"
-                                    " and not(ancestor::style) and not(ancestor::noscript)]").getall()
-        return " ".join(p.strip() for p in parts if p.strip())
+        if self._text is None:
+            if not self.html:
+                self._text = self.raw
+            else:
+                parts = self.selector.xpath("//title//text() | //body//text()[not(ancestor::script)"
+                                            " and not(ancestor::style) and not(ancestor::noscript)]").getall()
+                self._text = " ".join(p.strip() for p in parts if p.strip())
+        return self._text
 
 
 def wechat_unavailable(page: Page) -> tuple[Reason, str] | None:

@@ -119,7 +119,7 @@ class SiteCrawlSpider(scrapy.Spider):
             self._fail(origin, resource, Reason.content_type, status, "返回的是网页而不是资源文件（可能是错误页）")
             return
         if resource == "page" and media in ("text/html", "application/xhtml+xml"):
-            text = Page(response.text, html=True).visible_text()
+            text = Page(response.text, html=True, selector=response.selector).visible_text()
             if bad := next((t for t in self.error_texts if t and t in text), None):
                 self._fail(origin, resource, Reason.error_text, status, f"页面含有“{bad}”")
             yield from self._links(response, meta["site_depth"])

@@ -89,3 +89,17 @@ def test_the_backend_refuses_before_connecting() -> None:
 
     with pytest.raises(RefusedAddress, match=r"127\.0\.0\.1"):
         asyncio.run(connect())
+
+
+def test_a_queries_own_headers_go_to_its_host_only(site: SiteServer, other_host: SiteServer, tmp_path) -> None:
+    hop = other_host.url("/api/progress?probe=headers")
+    fields = {"request": {"headers": {"X-Service-Token": "s3cret"}}, "json_field": "code",
+              "allow_addresses": ["127.0.0.1/32", "127.0.0.2/32"]}
+    results = check(tmp_path, target("direct", site.url("/api/progress?probe=direct"), **fields),
+                    target("moved", site.url("/redirect/to?url=" + quote(hop, safe="")), **fields),
+                    extra_hosts=["127.0.0.2"])
+    assert results["direct"].ok and results["moved"].ok
+    sent = {h.path: h.headers for h in site.hits + other_host.hits}
+    assert sent["/api/progress?probe=direct"]["X-Service-Token"] == "s3cret"
+    assert "X-Service-Token" in sent["/redirect/to?url=" + quote(hop, safe="")]
+    assert "X-Service-Token" not in sent["/api/progress?probe=headers"]
