@@ -110,6 +110,23 @@ def test_user_errors_are_one_line_and_exit_2(tmp_path, site) -> None:
     dup = config(tmp_path, site, extra='[[sites.targets]]\nname = "官网首页"\nurl = "http://x/"\n')
     result = runner.invoke(app, ["sites", "check", "-c", str(dup)])
     assert result.exit_code == 2 and "two targets are named '官网首页'" in result.output
+    good = config(tmp_path, site)
+    bad_start = runner.invoke(app, ["sites", "crawl", "-c", str(good), "--start-url", "www.no-scheme.cn"])
+    assert bad_start.exit_code == 2 and "'www.no-scheme.cn' is not an http(s) URL" in bad_start.output
+
+
+def test_bad_input_leaves_stored_results_intact(tmp_path, site) -> None:
+    path = config(tmp_path, site)
+    runner.invoke(app, ["sites", "check", "-c", str(path)])
+    db = tmp_path / "data" / "sites.sqlite"
+    with SiteStore(db) as store:
+        before = {name: store.recent(name) for name in ("官网首页", "缴费查询")}
+    broken = config(tmp_path, site, extra='[[sites.targets]]\nname = "坏的"\nurl = "gopher://x/"\n')
+    assert runner.invoke(app, ["sites", "check", "-c", str(broken)]).exit_code == 2
+    assert runner.invoke(app, ["sites", "check", "-c", str(path), "-t", "没有这个"]).exit_code == 2
+    with SiteStore(db) as store:
+        assert {name: store.recent(name) for name in before} == before
+        assert len(before["官网首页"]) == 1
 
 
 def crawl(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
