@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/nlp_throughput.py
 	$(BIN)/python bench/run_memory.py
 	$(BIN)/python bench/spider_parse.py
+	$(BIN)/python bench/site_check.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build

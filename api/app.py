@@ -9,8 +9,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import clippings, events, evidence, mentions, sources, stats
+from api.routes import clippings, events, evidence, mentions, sites, sources, stats
 from api.security import require_role
+from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore
 from yuqing import __version__
 from yuqing.records import ALL_ROLES, Role
@@ -25,18 +26,22 @@ def _reason(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
-def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI:
-    """The API over the configured stores (a store may be passed in, as tests do)."""
+def create_app(settings: Settings, store: MentionStore | None = None,
+               site_store: SiteStore | None = None) -> FastAPI:
+    """The API over the configured stores (stores may be passed in, as tests do)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = store is None
         app.state.store = store or open_mention_store(settings)
+        app.state.sites = site_store or SiteStore(settings.storage.sites_db)
         yield
         if owned:
             app.state.store.close()
         if getattr(app.state, "evidence", None) is not None:
             app.state.evidence.close()
+        if site_store is None:
+            app.state.sites.close()
 
     app = FastAPI(title="yuqing 舆情监测", version=__version__, lifespan=lifespan,
                   description="泰山港华燃气舆情监测服务 API")
@@ -55,6 +60,7 @@ def create_app(settings: Settings, store: MentionStore | None = None) -> FastAPI
     app.include_router(evidence.router, dependencies=readers)
     app.include_router(sources.router, dependencies=readers)
     app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
+    app.include_router(sites.router, dependencies=readers)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:

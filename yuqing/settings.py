@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_sites import SitesSettings
+
 CONFIG_ENV = "YUQING_CONFIG"
 SECRETS_ENV = "YUQING_SECRETS_FILE"
 DEFAULT_CONFIG = Path("yuqing.toml")
@@ -205,6 +207,10 @@ class StorageSettings(_Section):
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
 
+    @property
+    def sites_db(self) -> Path:
+        return self.data_dir / "sites.sqlite"
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
@@ -242,6 +248,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     nlp: NlpSettings = NlpSettings()
     clippings: ClippingSettings = ClippingSettings()
+    sites: SitesSettings = SitesSettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod

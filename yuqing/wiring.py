@@ -3,6 +3,8 @@ gets the same index the same way."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
@@ -11,6 +13,9 @@ from store.evidence import EvidenceStore
 from store.sqlite import SQLiteStore
 from yuqing.ingest import Ingestor
 from yuqing.settings import Settings
+
+if TYPE_CHECKING:
+    from crawlers.sitecheck.incidents import IncidentHooks
 
 
 def query_tokenizer(settings: Settings) -> Tokenizer:
@@ -32,3 +37,12 @@ def build_ingestor(settings: Settings, store: MentionStore | None = None) -> Ing
 def open_evidence_store(settings: Settings) -> EvidenceStore:
     """Raw responses kept for relevant mentions (in the data directory)."""
     return EvidenceStore(settings.storage.evidence_dir)
+
+
+def site_incident_hooks(settings: Settings) -> IncidentHooks:
+    """What a site-check incident does. Today it is logged; once the alerts stage exists, pass
+    hooks that open an operational alert and an IT ticket, and mark it recovered (see README,
+    "Own-site health checks")."""
+    from crawlers.sitecheck.incidents import IncidentHooks
+
+    return IncidentHooks()
