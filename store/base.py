@@ -64,6 +64,7 @@ class MentionQuery(BaseModel):
     author: str = ""  # author name or id, exact
     event_id: str = ""  # only the mentions of this event
     collapse_duplicates: bool = False  # copies merged into their original, with a count
+    corrected: bool | None = None  # only mentions a reviewer corrected (True) or did not (False)
     sort: Sort = Sort.newest
     limit: int = Field(default=20, ge=0, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0)

@@ -356,6 +356,8 @@ class SQLiteStore(MentionStore):
             params.append(query.event_id)
         if query.collapse_duplicates:
             clauses.append("m.duplicate_of = ''")
+        if query.corrected is not None:
+            clauses.append("m.correction IS NOT NULL" if query.corrected else "m.correction IS NULL")
         return " AND ".join(clauses), params, terms
 
     def _stored(self, row: sqlite3.Row, terms: list[str] = (), duplicates: int = 0) -> StoredMention:

@@ -98,3 +98,83 @@ def nlp_eval(
         typer.echo(f"{'category':14s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'support':>8s}")
         for code, c in report.categories.items():
             typer.echo(f"{code:14s} {c.precision:9.3f} {c.recall:7.3f} {c.f1:6.3f} {c.support:8d}")
+
+
+def _stored_corrections(settings):
+    """Every reviewer-corrected mention in the index, page by page."""
+    from store.base import MentionQuery, Sort
+    from yuqing.wiring import open_mention_store
+
+    with open_mention_store(settings) as store:
+        offset = 0
+        while True:
+            page = store.search(MentionQuery(corrected=True, sort=Sort.oldest, limit=500, offset=offset))
+            yield from page.items
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                return
+
+
+@nlp_app.command("export-corrections")
+def nlp_export_corrections(
+    file: Annotated[Path | None, typer.Argument(help="JSON lines file to write; standard output if omitted")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write PR staff's sentiment and category corrections as labelled examples (JSON lines)."""
+    from nlp.corrections import correction_rows
+
+    rows = correction_rows(_stored_corrections(settings_or_exit(config)))
+    lines = (json.dumps(row, ensure_ascii=False) for row in rows)
+    if file is None:
+        for line in lines:
+            typer.echo(line)
+        return
+    count = 0
+    with file.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line + "\n")
+            count += 1
+    typer.echo(f"{count} corrections written to {file}")
+
+
+@nlp_app.command("train")
+def nlp_train(
+    config: ConfigOption = None,
+    datasets: Annotated[Path | None, typer.Option(help="labelled datasets folder (default ../shared/datasets)")] = None,
+    corrections: Annotated[Path | None, typer.Option(help="exported corrections (JSON lines) to include")] = None,
+    from_store: Annotated[bool, typer.Option(help="also include the corrections stored in the index")] = True,
+    out: Annotated[Path | None, typer.Option(help="folder for the model files (default: the shipped ones)")] = None,
+) -> None:
+    """Train the sentiment and category models on the datasets, our gas set and staff corrections."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        fail("training needs scikit-learn: pip install 'yuqing[train]'")
+    from nlp import category_train, sentiment_train
+    from nlp.category_model import MODEL_FILE as CATEGORY_MODEL
+    from nlp.corrections import correction_rows, read_corrections
+    from nlp.sentiment_model import DEFAULT_MODEL as SENTIMENT_MODEL
+
+    settings = settings_or_exit(config)
+    folder = datasets or Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+    if not folder.is_dir():
+        fail(f"{folder}: datasets folder not found (pass --datasets)")
+    sentiments: list[tuple[str, str]] = []
+    categories: list[tuple[str, list[str]]] = []
+    if corrections is not None:
+        if not corrections.is_file():
+            fail(f"{corrections}: file not found")
+        sentiments, categories = read_corrections(corrections)
+    if from_store:
+        for row in correction_rows(_stored_corrections(settings)):
+            if "sentiment" in row:
+                sentiments.append((row["text"], row["sentiment"]))
+            if "categories" in row:
+                categories.append((row["text"], row["categories"]))
+    typer.echo(f"staff corrections: {len(sentiments)} sentiment, {len(categories)} category")
+    sentiment_out = (out / SENTIMENT_MODEL.name) if out else SENTIMENT_MODEL
+    category_out = (out / CATEGORY_MODEL.name) if out else CATEGORY_MODEL
+    report = sentiment_train.train(folder, sentiment_out, extra_examples=sentiments)
+    typer.echo(f"sentiment model → {sentiment_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
+    report = category_train.train(folder, category_out, extra=categories)
+    typer.echo(f"category model → {category_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
