@@ -32,10 +32,11 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest, store) -> Iterator[MentionStore]:
-    """Each backend under test; Elasticsearch joins with its issue."""
-    yield store
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def backend(request: pytest.FixtureRequest) -> Iterator[MentionStore]:
+    """Each backend under test, fresh: SQLite in a temporary file, Elasticsearch on the
+    session's real node with indices of this test only."""
+    yield request.getfixturevalue("store" if request.param == "sqlite" else "es_store")
 
 
 @pytest.fixture
