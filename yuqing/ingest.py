@@ -42,10 +42,12 @@ class Ingestor:
         if not analysed:
             return Ingested()
         result = self.store.upsert(analysed)
-        failed = {mention_id for mention_id, _ in result.failed}
+        # Refused mentions wait with their reason, queued ones (index down) until replayed:
+        # neither is stored yet, so listeners hear only of the rest.
+        not_stored = {mention_id for mention_id, _ in result.failed} | set(result.queued)
         new = set(result.new_ids)
         stored = Ingested(
-            items=[(m, a, m.id in new) for m, a in analysed if m.id not in failed],
+            items=[(m, a, m.id in new) for m, a in analysed if m.id not in not_stored],
             result=result,
         )
         for listener in self._listeners:

@@ -36,5 +36,9 @@ class IngestPipeline:
         prefix = f"yuqing/{item.source}"
         self.stats.inc_value(f"{prefix}/stored_new", stored.result.inserted)
         self.stats.inc_value(f"{prefix}/stored_updated", stored.result.updated)
+        if stored.result.queued:  # the index is down: waiting in the outbox, replayed later
+            self.stats.inc_value(f"{prefix}/queued", len(stored.result.queued))
+        if stored.result.failed:  # refused by the index: kept in the outbox with the reason
+            self.stats.inc_value(f"{prefix}/store_failed", len(stored.result.failed))
         self.stats.inc_value(f"{prefix}/relevant", sum(1 for _, a, _ in stored.items if a.relevant))
         return item
