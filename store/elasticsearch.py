@@ -5,15 +5,15 @@ Layout and mapping: `store/es_schema.py`. Writes: `store/es_writer.py`. Queries:
 (`store/outbox.py`) and is replayed in arrival order once it answers again; what it refuses
 for its content is reported in `UpsertResult.failed` and kept there too.
 
-Writers on one machine take turns (a file lock next to the outbox), and every write call
-ends with a refresh of the indices it touched, so the next lookup of "where does this id
-live" sees everything written before it.
+Writers on one machine take turns (a file lock next to the outbox, `store/writer_lock.py`)
+and refresh when someone else wrote last, so the lookup of "where does this id live" sees
+everything written before it; reads in a process that wrote refresh first, so they see
+their own writes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -54,37 +54,12 @@ from store.es_schema import (
 )
 from store.es_writer import BulkWriter, Entry, Outcome, WriteReport
 from store.outbox import Outbox, OutboxStatus
+from store.writer_lock import WriterLock
 from yuqing.records import SHANGHAI, Analysis, Correction, Mention, StoredMention
 from yuqing.settings import EsSettings
 
 log = logging.getLogger("yuqing.store.elasticsearch")
-
-
-class _FileLock:
-    """One writer at a time across processes on this machine (and threads in this one)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._thread_lock = threading.RLock()
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._thread_lock:
-            if self.path is None:
-                yield
-                return
-            try:
-                import fcntl
-            except ImportError:  # not POSIX: threads are still serialised
-                yield
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+PLACED_LIMIT = 100_000  # ids remembered since the last refresh before refreshing anyway
 
 
 class ElasticsearchStore(MentionStore):
@@ -101,7 +76,7 @@ class ElasticsearchStore(MentionStore):
         self.hosts = hosts or ["(client)"]
         self.clock = clock
         self.writer = BulkWriter(client, prefix)
-        self._lock = _FileLock(Path(f"{outbox.path}.lock") if outbox and outbox.path != ":memory:" else None)
+        self._lock = WriterLock(Path(f"{outbox.path}.lock") if outbox and outbox.path != ":memory:" else None)
         self._retry_at = 0.0  # after an outage, upserts queue without trying until then
 
     @classmethod
@@ -116,6 +91,10 @@ class ElasticsearchStore(MentionStore):
         return store
 
     def close(self) -> None:
+        """Make this process's writes searchable for everyone, then let go of the connections."""
+        if self.writer.touched:
+            with self._lock.local():
+                self._refresh()
         self.client.close()
         if self.outbox:
             self.outbox.close()
@@ -179,20 +158,26 @@ class ElasticsearchStore(MentionStore):
     # -- writes ------------------------------------------------------------------------
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        with self._lock.held():
+        with self._lock.held() as others_wrote:
+            if others_wrote:  # their latest writes may not be searchable yet: make them so
+                self._refresh(everything=True)
             try:
                 yield
             finally:
-                self._refresh()
+                self._lock.mark_written()
+                if len(self.writer.placed) > PLACED_LIMIT:
+                    self._refresh()
 
-    def _refresh(self) -> None:
-        indices = self.writer.touched
-        self.writer.touched = set()
+    def _refresh(self, everything: bool = False) -> None:
+        """Make this writer's writes (or everyone's) searchable; then lookups need no memory."""
+        indices = self.alias if everything else ",".join(sorted(self.writer.touched))
         if indices:
             try:
-                self.client.indices.refresh(index=",".join(sorted(indices)), ignore_unavailable=True)
+                self.client.indices.refresh(index=indices, ignore_unavailable=True, allow_no_indices=True)
             except (ApiError, TransportError) as exc:
-                log.warning("refresh after writing failed: %s", describe(exc, self.hosts))
+                log.warning("refresh failed: %s", describe(exc, self.hosts))
+                return
+        self.writer.touched = set()
         self.writer.forget()
 
     def upsert(self, items: Iterable[tuple[Mention, Analysis]]) -> UpsertResult:
@@ -292,7 +277,7 @@ class ElasticsearchStore(MentionStore):
 
     def correct(self, mention_id: str, correction: Correction) -> StoredMention:
         for _ in range(5):
-            hit = self._find(mention_id)
+            hit = self._find(mention_id) or self._find(mention_id, fresh=True)  # written a moment ago?
             if hit is None:
                 raise KeyError(mention_id)
             try:
@@ -321,13 +306,18 @@ class ElasticsearchStore(MentionStore):
 
     # -- reads -------------------------------------------------------------------------
     def _call(self, method: str, **kwargs: Any) -> Any:
+        if self.writer.touched:  # read what this process wrote, like the SQLite backend does
+            with self._lock.local():
+                self._refresh()
         try:
             return getattr(self.client, method)(index=self.alias, ignore_unavailable=True,
                                                 allow_no_indices=True, **kwargs)
         except (ApiError, TransportError) as exc:
             raise self._unavailable(exc) from None
 
-    def _find(self, mention_id: str) -> dict[str, Any] | None:
+    def _find(self, mention_id: str, fresh: bool = False) -> dict[str, Any] | None:
+        if fresh:  # another process may have written it less than a refresh interval ago
+            self.writer._refresh_quietly()
         hits = self._call("search", query={"ids": {"values": [mention_id]}}, size=2)["hits"]["hits"]
         return min(hits, key=lambda h: h["_index"]) if hits else None
 

@@ -12,6 +12,7 @@ from elasticsearch import BadRequestError, Elasticsearch
 from nlp.analyze import Analyzer
 from store.base import MentionQuery, StoreError
 from store.elasticsearch import ElasticsearchStore
+from store.es_schema import to_document
 from store.outbox import OutboxStatus
 from tests.builders import BASE_TIME, mention
 from yuqing.records import SHANGHAI, Category, Correction, SentimentLabel
@@ -116,14 +117,15 @@ def test_one_id_twice_in_a_batch_and_across_bulk_requests(es_store: Elasticsearc
 
 def test_copies_left_in_two_indices_are_merged_into_one(es_store: ElasticsearchStore, analyzer: Analyzer) -> None:
     m = mention(1, "泰安停气", published_at=at(2026, 10, 5))
-    ingest(es_store, analyzer, m)
-    # A copy in another month, as an older version of some tool might have left it.
-    doc = es_store.client.get(index=f"{es_store.prefix}-2026.10", id="weibo:1")["_source"]
-    es_store.client.index(index=f"{es_store.prefix}-2026.11", id="weibo:1", document=doc, refresh=True)
+    # Two copies, as an older tool (or a writer on another machine) might have left them.
+    doc = to_document(m, analyzer.analyze(m), correction=None, first_seen_at=BASE_TIME)
+    for month in ("2026.11", "2026.10"):
+        es_store.client.index(index=f"{es_store.prefix}-{month}", id="weibo:1", document=doc, refresh=True)
     assert len(where(es_store, "weibo:1")) == 2
-    ingest(es_store, analyzer, m.model_copy(update={"likes": 3}))
-    assert where(es_store, "weibo:1") == [f"{es_store.prefix}-2026.10"]
-    assert es_store.get("weibo:1").mention.likes == 3
+    result = ingest(es_store, analyzer, m.model_copy(update={"likes": 3}))
+    assert (result.inserted, result.updated) == (0, 1)
+    assert where(es_store, "weibo:1") == [f"{es_store.prefix}-2026.10"]  # the oldest month's copy stays
+    assert es_store.get("weibo:1").mention.likes == 3 and es_store.count(MentionQuery()) == 1
 
 
 def test_rejected_documents_are_reported_kept_and_the_rest_stored(es_store: ElasticsearchStore,
@@ -150,25 +152,41 @@ def test_rejected_documents_are_reported_kept_and_the_rest_stored(es_store: Elas
     assert [e.mention_id for e in es_store.outbox.entries(OutboxStatus.rejected)] == ["weibo:3", "weibo:4"]
 
 
-def test_correction_saved_between_lookup_and_write_is_not_lost(es_store: ElasticsearchStore,
-                                                               analyzer: Analyzer) -> None:
-    """A re-crawl that read the document before a reviewer saved a correction must not
-    overwrite it: the write is conditional on the sequence number it read."""
+def second_store(es_store: ElasticsearchStore) -> ElasticsearchStore:
+    """Another process on the same index (say the API, while a crawl writes)."""
+    return ElasticsearchStore(es_store.client.options(), tokenize=es_store.tokenize, prefix=es_store.prefix)
+
+
+def test_correction_saved_after_the_writer_last_wrote_is_not_lost(es_store: ElasticsearchStore,
+                                                                   analyzer: Analyzer) -> None:
+    """The crawl's writer remembers the version it wrote; a reviewer then corrects in another
+    process; the next re-crawl's conditional write fails, looks again and keeps the correction."""
     ingest(es_store, analyzer, mention(1, "泰安停气三天"))
-    writer = es_store.writer
-    original_lookup = writer._lookup
-
-    def lookup_then_review(ids):
-        found = original_lookup(ids)
-        if "weibo:1" in ids:  # the reviewer acts right after the re-crawl looked
-            writer._lookup = original_lookup
-            es_store.correct("weibo:1", Correction(categories=[Category.scam], by="pr1"))
-        return found
-
-    writer._lookup = lookup_then_review
+    second_store(es_store).correct("weibo:1", Correction(categories=[Category.scam], by="pr1"))
     result = ingest(es_store, analyzer, mention(1, "泰安停气三天", likes=42))
     assert result.updated == 1
     stored = es_store.get("weibo:1")
+    assert stored.mention.likes == 42 and stored.categories == ["scam"] and stored.correction.by == "pr1"
+
+
+def test_correction_saved_between_lookup_and_write_is_not_lost(es_store: ElasticsearchStore,
+                                                               analyzer: Analyzer) -> None:
+    """A re-crawl that looked the document up just before a reviewer saved a correction must
+    not overwrite it: the write is conditional on the sequence number it read."""
+    ingest(es_store, analyzer, mention(1, "泰安停气三天"))
+    crawler = second_store(es_store)  # a fresh writer: it has to look the id up
+    original_lookup = crawler.writer._lookup
+
+    def lookup_then_review(ids):
+        found = original_lookup(ids)
+        crawler.writer._lookup = original_lookup
+        es_store.correct("weibo:1", Correction(categories=[Category.scam], by="pr1"))  # right after the lookup
+        return found
+
+    crawler.writer._lookup = lookup_then_review
+    result = ingest(crawler, analyzer, mention(1, "泰安停气三天", likes=42))
+    assert result.updated == 1 and crawler.writer._lookup is original_lookup
+    stored = crawler.get("weibo:1")  # a process reads its own writes at once (others within a second)
     assert stored.mention.likes == 42 and stored.categories == ["scam"] and stored.correction.by == "pr1"
 
 
