@@ -29,6 +29,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/nlp_throughput.py
 	$(BIN)/python bench/run_memory.py
+	$(BIN)/python bench/es_ingest.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build
