@@ -159,6 +159,7 @@ def main(n: int = 200_000) -> None:
         ("search text + 2 filters, median ms", "search_p50", "{:.1f}"),
         ("search text + 2 filters, p95 ms", "search_p95", "{:.1f}"),
     ]
+    print("ratio = Elasticsearch / SQLite: above 1 is better for the ingest rate, below 1 for latencies\n")
     print(f"| {'measure':40s} | {'SQLite (baseline)':>18s} | {'Elasticsearch':>14s} | {'ES / SQLite':>11s} |")
     print(f"|{'-' * 42}|{'-' * 20}|{'-' * 16}|{'-' * 13}|")
     for label, key, fmt in rows:

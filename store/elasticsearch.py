@@ -191,8 +191,7 @@ class ElasticsearchStore(MentionStore):
                 return _result([(seq, m.id) for seq, (m, _) in zip(seqs, items, strict=True)], outcomes)
             entries = [Entry(n, m, a) for n, (m, a) in enumerate(items)]
             outcomes = self._write_all(entries)
-            self._keep([e for e in entries if outcomes[e.key][0] == Outcome.rejected], outcomes)
-            self._keep([e for e in entries if outcomes[e.key][0] == Outcome.retry], outcomes)
+            self._keep([e for e in entries if outcomes[e.key][0] in (Outcome.rejected, Outcome.retry)], outcomes)
             return _result([(e.key, e.mention.id) for e in entries], outcomes, kept=self.outbox is not None)
 
     def copy_in(self, stored: Iterable[StoredMention]) -> UpsertResult:
@@ -259,7 +258,7 @@ class ElasticsearchStore(MentionStore):
         """Replay pending outbox entries oldest first; stop at the first batch the cluster
         cannot take. Returns the outcome per outbox sequence number."""
         assert self.outbox is not None
-        self.writer._refresh_quietly()  # a write cut off mid-way may have landed: let lookups see it
+        self.writer.refresh_all()  # a write cut off mid-way may have landed: let lookups see it
         outcomes: dict[int, tuple[Outcome, str]] = {}
         while batch := self.outbox.entries(OutboxStatus.pending, limit=self.bulk_size):
             report = self._write([Entry(e.seq, e.mention, e.analysis) for e in batch])
@@ -276,6 +275,7 @@ class ElasticsearchStore(MentionStore):
         return outcomes
 
     def correct(self, mention_id: str, correction: Correction) -> StoredMention:
+        requested = correction
         for _ in range(5):
             hit = self._find(mention_id) or self._find(mention_id, fresh=True)  # written a moment ago?
             if hit is None:
@@ -284,11 +284,12 @@ class ElasticsearchStore(MentionStore):
                 doc = self.client.get(index=hit["_index"], id=mention_id)  # real-time, with seq_no
                 source = doc["_source"]
                 previous = correction_of(source)
+                correction = requested
                 if previous:  # a second review refines the first, field by field
-                    correction = correction.model_copy(update={
-                        "sentiment": correction.sentiment or previous.sentiment,
-                        "categories": correction.categories
-                        if correction.categories is not None else previous.categories,
+                    correction = requested.model_copy(update={
+                        "sentiment": requested.sentiment or previous.sentiment,
+                        "categories": requested.categories
+                        if requested.categories is not None else previous.categories,
                     })
                 sentiment, categories = effective(Analysis.model_validate(source["analysis"]), correction)
                 partial = {"correction": correction.model_dump(mode="json"), "sentiment": sentiment,
@@ -317,7 +318,7 @@ class ElasticsearchStore(MentionStore):
 
     def _find(self, mention_id: str, fresh: bool = False) -> dict[str, Any] | None:
         if fresh:  # another process may have written it less than a refresh interval ago
-            self.writer._refresh_quietly()
+            self.writer.refresh_all()
         hits = self._call("search", query={"ids": {"values": [mention_id]}}, size=2)["hits"]["hits"]
         return min(hits, key=lambda h: h["_index"]) if hits else None
 

@@ -99,6 +99,16 @@ def _item_reason(info: dict[str, Any]) -> str:
     return _clip(str(error or f"HTTP {info.get('status')}"), 500)
 
 
+def _document_bytes(entry: Entry) -> int:
+    """Size of the document as sent (exact only when it could be near the limit)."""
+    m, a = entry.mention, entry.analysis
+    rough = 4 * (len(m.text) + len(m.title) + sum(len(t) + 1 for t in a.tokens)) + 4096
+    if rough <= MAX_DOC_BYTES:
+        return rough // 4
+    return len(m.model_dump_json().encode()) + len(a.model_dump_json().encode()) + \
+        len(json.dumps(a.tokens, ensure_ascii=False).encode())
+
+
 class BulkWriter:
     def __init__(self, client: Elasticsearch, prefix: str) -> None:
         self.client = client
@@ -121,11 +131,13 @@ class BulkWriter:
                 break
             for entry in conflicts:  # someone changed these since the lookup: look again
                 self.placed.pop(entry.mention.id, None)
-            self._refresh_quietly()
+            self.refresh_all()
             todo = conflicts
             if round_ == CONFLICT_ROUNDS - 1:
                 for entry in conflicts:
                     report.outcomes[entry.key] = (Outcome.retry, "version conflict: the mention kept changing")
+        for entry in entries:  # never leave one without an outcome: the caller would wait for it forever
+            report.outcomes.setdefault(entry.key, (Outcome.retry, "no answer for this document"))
         return report
 
     # -- one round: look up, build the actions, send them ------------------------------
@@ -133,6 +145,13 @@ class BulkWriter:
         groups: dict[str, list[Entry]] = {}
         for entry in entries:  # the same id twice in a batch: the last version wins
             groups.setdefault(entry.mention.id, []).append(entry)
+        for mention_id, group in list(groups.items()):  # refused here, whether or not the cluster answers
+            size = _document_bytes(group[-1])
+            if size > MAX_DOC_BYTES:
+                for entry in group:
+                    report.outcomes[entry.key] = (
+                        Outcome.rejected, f"document larger than {MAX_DOC_BYTES} bytes ({size} bytes)")
+                del groups[mention_id]
         try:
             where, duplicates = self._lookup([i for i in groups if i not in self.placed])
         except (ApiError, TransportError) as exc:
@@ -140,10 +159,9 @@ class BulkWriter:
         where.update({i: w for i, w in self.placed.items() if i in groups})
         actions, plans = [], {}
         for mention_id, group in groups.items():
-            plan = self._plan(group, where.get(mention_id), report)
-            if plan:
-                actions.append(plan.action)
-                plans[mention_id] = plan
+            plan = self._plan(group, where.get(mention_id))
+            actions.append(plan.action)
+            plans[mention_id] = plan
         actions += [{"_op_type": "delete", "_index": index, "_id": i} for i, index in duplicates]
         try:
             self._ensure_indices({a["_index"] for a in actions if a["_op_type"] == "create"})
@@ -151,18 +169,13 @@ class BulkWriter:
             return self._all_retry(entries, exc, report)
         return self._send(actions, groups, plans, report)
 
-    def _plan(self, group: list[Entry], where: _Where | None, report: WriteReport) -> _Plan | None:
+    def _plan(self, group: list[Entry], where: _Where | None) -> _Plan:
         first, last = group[0], group[-1]  # as if written one after the other: the first creates
         correction = last.correction or (where.correction if where else None)
         first_seen = where.first_seen_at if where else (first.first_seen_at or first.mention.fetched_at)
         if where and last.first_seen_at:
             first_seen = min(first_seen, last.first_seen_at)
         doc = to_document(last.mention, last.analysis, correction=correction, first_seen_at=first_seen)
-        size = len(last.mention.text) + len(last.mention.title) + len(doc["tokens"])
-        if size * 4 > MAX_DOC_BYTES and len(json.dumps(doc, ensure_ascii=False).encode()) > MAX_DOC_BYTES:
-            for entry in group:
-                report.outcomes[entry.key] = (Outcome.rejected, f"document larger than {MAX_DOC_BYTES} bytes")
-            return None
         if where:
             action = {"_op_type": "index", "_index": where.index, "_id": last.mention.id, "_source": doc,
                       "if_seq_no": where.seq_no, "if_primary_term": where.primary_term}
@@ -187,7 +200,7 @@ class BulkWriter:
                 done.add(mention_id)
                 conflicts += self._settle(ok, info, groups[mention_id], plans[mention_id], report)
         except (ApiError, TransportError) as exc:
-            left = [e for i, group in groups.items() if i not in done for e in group]
+            left = [e for i, group in groups.items() if i not in done for e in group]  # not answered
             self._all_retry(left, exc, report)
         return conflicts
 
@@ -216,8 +229,8 @@ class BulkWriter:
             reason = f"HTTP {exc.status_code}: {api_reason(exc)}"
         else:
             reason = f"{type(exc).__name__}: {str(exc)[-300:]}"
-        for entry in entries:
-            report.outcomes[entry.key] = (Outcome.retry, reason)
+        for entry in entries:  # those already decided (e.g. refused as too large) stay so
+            report.outcomes.setdefault(entry.key, (Outcome.retry, reason))
         return []
 
     # -- lookups and indices -------------------------------------------------------------
@@ -253,7 +266,8 @@ class BulkWriter:
                 raise ApiError(f"cannot create index {name}: {error.get('reason')}", resp.meta, resp.body)
             self.known_indices.add(name)
 
-    def _refresh_quietly(self) -> None:
+    def refresh_all(self) -> None:
+        """Make every write to the alias searchable; a failure is only logged."""
         try:
             self.client.indices.refresh(index=self.prefix, ignore_unavailable=True, allow_no_indices=True)
         except (ApiError, TransportError) as exc:

@@ -135,3 +135,25 @@ def test_load_shedding_429_queues_and_replays(own_node, tmp_path: Path, analyzer
     assert store.replay_outbox() == {"stored": 301, "rejected": 0, "waiting": 0}
     assert store.count(MentionQuery()) == 300 and store.get(items[0][0].id).mention.likes == 777
     store.close()
+
+
+def test_with_the_cluster_unreachable_a_refused_document_stays_refused(tmp_path: Path, analyzer: Analyzer) -> None:
+    """Down cluster: the normal mention waits as pending; the oversized one is refused at once,
+    reported, and kept as rejected (it would never go in, so it must not block the queue)."""
+    import socket
+
+    from store.es_client import make_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    es = EsSettings(url=url, request_timeout=3)
+    store = ElasticsearchStore(make_client(es), tokenize=query_tokenizer(Settings()), hosts=es.hosts,
+                               outbox=Outbox(tmp_path / "outbox.sqlite"))
+    normal, huge = mention(1, "泰安停气"), mention(2, "燃" * 3_600_000)
+    result = store.upsert([(normal, analyzer.analyze(normal)), (huge, analyzer.analyze(huge))])
+    assert result.queued == ["weibo:1"]
+    assert [(i, r.startswith("document larger than")) for i, r in result.failed] == [("weibo:2", True)]
+    assert [e.mention_id for e in store.outbox.entries(OutboxStatus.pending)] == ["weibo:1"]
+    assert [e.mention_id for e in store.outbox.entries(OutboxStatus.rejected)] == ["weibo:2"]
+    store.close()
