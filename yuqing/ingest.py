@@ -1,9 +1,13 @@
 """Ingest: analyse mentions, store them, and tell the later stages what was stored.
 
 Every way a mention enters the system — a spider's item pipeline, a clipping typed in by
-staff, a replayed outbox — goes through `Ingestor.ingest`, so all of them get the same
-NLP, the same idempotent upsert and the same alert evaluation. Later stages subscribe
-with `listen()` instead of being imported here, which keeps the import graph one-way.
+staff — goes through `Ingestor.ingest`, so all of them get the same NLP, the same
+idempotent upsert and the same alert evaluation. Later stages subscribe with `listen()`
+instead of being imported here, which keeps the import graph one-way.
+
+When the Elasticsearch index is down, the store keeps analysed mentions in its outbox
+(`UpsertResult.queued`) and replays them itself later; listeners hear only of what was
+stored, so stages that must see every mention also sweep the index by time window.
 """
 
 from __future__ import annotations

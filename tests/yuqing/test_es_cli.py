@@ -97,8 +97,8 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("command", [["init"], ["search", "停气"], ["es", "init"], ["es", "outbox", "--replay"],
-                                     ["crawl", "weibo"]])
+@pytest.mark.parametrize("command", [["init"], ["run", "--no-scheduler"], ["search", "停气"], ["es", "init"],
+                                     ["es", "outbox", "--replay"], ["crawl", "weibo"]])
 def test_wrong_url_is_one_line_and_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch, command) -> None:
     port = closed_port()
     monkeypatch.setenv("YUQING_ES_URL", f"http://127.0.0.1:{port}")
