@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
@@ -12,11 +13,13 @@ from fastapi.responses import JSONResponse
 from api.routes import clippings, events, evidence, mentions, sites, sources, stats
 from api.security import require_role
 from crawlers.sitecheck.store import SiteStore
-from store.base import MentionQuery, MentionStore
+from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError
 from yuqing import __version__
 from yuqing.records import ALL_ROLES, Role
 from yuqing.settings import Settings
 from yuqing.wiring import open_mention_store
+
+log = logging.getLogger("yuqing.api")
 
 
 def _reason(exc: RequestValidationError) -> str:
@@ -52,6 +55,17 @@ def create_app(settings: Settings, store: MentionStore | None = None,
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
                             content={"detail": _reason(exc),
                                      "errors": jsonable_encoder(exc.errors())})
+
+    @app.exception_handler(QueryTooDeep)
+    async def too_deep(request: Request, exc: QueryTooDeep) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            content={"detail": "页码过深：请缩小筛选范围（时间、平台、关键词）后再翻页"})
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
+        log.error("mention index: %s", exc)  # the cause for operators; staff get a plain sentence
+        return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            content={"detail": "舆情索引暂时无法访问，请稍后再试"})
 
     readers = [require_role(*ALL_ROLES)]
     app.include_router(mentions.router, dependencies=readers)

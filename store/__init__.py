@@ -1,5 +1,16 @@
 """The mention index behind one interface (`store.base.MentionStore`)."""
 
-from store.base import Count, Facet, MentionQuery, MentionStore, Page, Sort, TrendBucket
+from store.base import (
+    Count,
+    Facet,
+    MentionQuery,
+    MentionStore,
+    Page,
+    Sort,
+    StoreError,
+    StoreUnavailable,
+    TrendBucket,
+)
 
-__all__ = ["Count", "Facet", "MentionQuery", "MentionStore", "Page", "Sort", "TrendBucket"]
+__all__ = ["Count", "Facet", "MentionQuery", "MentionStore", "Page", "Sort", "StoreError", "StoreUnavailable",
+           "TrendBucket"]

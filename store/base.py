@@ -111,7 +111,20 @@ class UpsertResult(BaseModel):
     inserted: int = 0
     updated: int = 0
     new_ids: list[str] = []  # ids of the inserted mentions
-    failed: list[tuple[str, str]] = []  # (mention id, reason): kept by the caller, never dropped
+    failed: list[tuple[str, str]] = []  # (mention id, reason): kept (outbox), never dropped
+    queued: list[str] = []  # ids waiting in the outbox until the index is back; stored on replay
+
+
+class StoreError(RuntimeError):
+    """A problem with the index, phrased as one line a person can act on."""
+
+
+class StoreUnavailable(StoreError):
+    """The index cannot be reached or refuses us (address, credentials, outage)."""
+
+
+class QueryTooDeep(StoreError):
+    """The requested page lies beyond what the backend pages through."""
 
 
 class MentionStore(ABC):

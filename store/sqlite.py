@@ -383,6 +383,21 @@ class SQLiteStore(MentionStore):
             duplicates=duplicates,
         )
 
+    def iter_stored(self, batch: int = 1000) -> Iterator[StoredMention]:
+        """Every mention in insertion order, with its search tokens (for copying elsewhere)."""
+        last = 0
+        while True:
+            rows = self._conn().execute(
+                "SELECT m.*, f.tokens AS tokens FROM mentions m JOIN mention_fts f ON f.rowid = m.rowid "
+                "WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                stored = self._stored(row)
+                analysis = stored.analysis.model_copy(update={"tokens": row["tokens"].split()})
+                yield stored.model_copy(update={"analysis": analysis})
+            last = rows[-1]["rowid"]
+
     def get(self, mention_id: str) -> StoredMention | None:
         row = self._conn().execute("SELECT * FROM mentions m WHERE id = ?", (mention_id,)).fetchone()
         return self._stored(row) if row else None

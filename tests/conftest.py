@@ -1,9 +1,16 @@
 """Shared fixtures: settings in a temporary data directory, one analyzer per session
-(loading jieba and the sentiment model takes a second or two), and a fresh SQLite store."""
+(loading jieba and the sentiment model takes a second or two), a fresh SQLite store, and a
+real Elasticsearch node for the whole session with fresh indices for every test.
+
+The Elasticsearch tests are skipped, with the reason printed in the header and the summary,
+when Java or Maven are missing; with YUQING_REQUIRE_ES=1 (CI) that is a failure instead.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,12 +18,25 @@ import pytest
 
 from nlp.analyze import Analyzer
 from store.sqlite import SQLiteStore
-from yuqing.settings import Settings, StorageSettings
+from yuqing.settings import EsSettings, Settings, StorageSettings
 from yuqing.wiring import query_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 SHARED = Path(os.environ.get("YUQING_SHARED", REPO.parent / "shared"))
+REQUIRE_ES = os.environ.get("YUQING_REQUIRE_ES") == "1"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # `tools.es_node`, however pytest was started
+from tools import es_node as es_node_tool  # noqa: E402
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    reason = es_node_tool.unavailable_reason()
+    if reason is None:
+        return "elasticsearch test node: available (started on first use)"
+    verdict = "FAIL (YUQING_REQUIRE_ES=1)" if REQUIRE_ES else "tests skipped"
+    return f"elasticsearch test node: unavailable, {verdict}: {reason}"
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
@@ -37,3 +57,48 @@ def analyzer() -> Analyzer:
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     with SQLiteStore(tmp_path / "mentions.sqlite", query_tokenizer(Settings())) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def es_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[es_node_tool.EsNode]:
+    """One real Elasticsearch node for the whole test session."""
+    reason = es_node_tool.unavailable_reason()
+    if reason:
+        if REQUIRE_ES:
+            pytest.fail(f"YUQING_REQUIRE_ES=1 but the Elasticsearch test node cannot run: {reason}", pytrace=False)
+        print(f"skipping Elasticsearch tests: {reason}")
+        pytest.skip(f"Elasticsearch test node unavailable: {reason}")
+    es_node_tool.build()  # outside the start timeout: a cold build downloads the jars
+    node = es_node_tool.EsNode(tmp_path_factory.mktemp("es-node"))
+    node.start(timeout=120)
+    yield node
+    node.stop()
+
+
+def drop_prefix(url: str, prefix: str) -> None:
+    """Remove a test's indices and template, so the session's node stays small."""
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(url, request_timeout=30) as client:
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+        client.options(ignore_status=404).indices.delete_index_template(name=prefix)
+
+
+@pytest.fixture
+def es_settings(es_node: es_node_tool.EsNode) -> Iterator[EsSettings]:
+    """Settings for the session's node with a prefix (indices, alias, template) of this test only."""
+    prefix = f"t{uuid.uuid4().hex[:12]}-mentions"
+    yield EsSettings(url=es_node.url, index_prefix=prefix, replicas=0, retry_seconds=0)
+    if es_node.running:
+        drop_prefix(es_node.url, prefix)
+
+
+@pytest.fixture
+def es_store(es_settings: EsSettings, tmp_path: Path):
+    from store.elasticsearch import ElasticsearchStore
+    from store.outbox import Outbox
+
+    store = ElasticsearchStore.open(es_settings, tokenize=query_tokenizer(Settings()),
+                                    outbox=Outbox(tmp_path / "es_outbox.sqlite"))
+    yield store
+    store.close()

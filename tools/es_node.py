@@ -184,10 +184,15 @@ class EsNode:
     a client holds stays valid; this also holds for a new EsNode on a workdir used before.
     """
 
-    def __init__(self, workdir: Path, heap: str = "768m", port: int | None = None):
+    def __init__(self, workdir: Path, heap: str = "768m", port: int | None = None,
+                 settings: dict[str, str] | None = None, quick_start: bool = True):
+        """`settings`: extra node settings (-Ekey=value), e.g. {"indexing_pressure.memory.limit": "1kb"};
+        `quick_start=False` keeps the optimising JIT (C2), for benchmarks."""
         self.workdir = Path(workdir).resolve()
         self.heap = heap
         self.port = port
+        self.settings = dict(settings or {})
+        self.quick_start = quick_start
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -221,13 +226,14 @@ class EsNode:
             _java() or "java",
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
-            *JVM_FLAGS,
+            *(JVM_FLAGS if self.quick_start else [f for f in JVM_FLAGS if not f.startswith("-XX:TieredStopAtLevel")]),
             f"-Djava.io.tmpdir={self.workdir / 'tmp'}",
             "-cp", os.pathsep.join(_classpath()),
             MAIN_CLASS,
             "--workdir", str(self.workdir),
             "--http-port", str(self.port or 0),
             "--parent-pid", str(os.getpid()),
+            *(f"-E{key}={value}" for key, value in self.settings.items()),
         ]
         with open(self.workdir / LAUNCHER_LOG, "ab") as log:
             # Own session: a Ctrl-C in the terminal reaches us, and we stop the node cleanly.

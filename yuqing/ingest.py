@@ -2,8 +2,13 @@
 
 Every way a mention enters the system — a spider's item pipeline, a clipping typed in by
 staff — goes through `Ingestor.ingest`, so all of them get the same NLP, the same
-near-duplicate and event links, the same idempotent upsert and the same alert evaluation. Later stages subscribe
-with `listen()` instead of being imported here, which keeps the import graph one-way.
+near-duplicate and event links, the same idempotent upsert and the same alert evaluation.
+Later stages subscribe with `listen()` instead of being imported here, which keeps the
+import graph one-way.
+
+When the Elasticsearch index is down, the store keeps analysed mentions in its outbox
+(`UpsertResult.queued`) and replays them itself later; listeners hear only of what was
+stored, so stages that must see every mention also sweep the index by time window.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 
 from nlp.analyze import Analyzer
 from nlp.events import EVENT_WINDOW, Candidate, link
-from store.base import MentionQuery, MentionStore, Sort, UpsertResult
+from store.base import MentionQuery, MentionStore, Sort, StoreUnavailable, UpsertResult
 from yuqing.records import Analysis, Category, Mention, StoredMention
 
 
@@ -49,9 +54,12 @@ class Ingestor:
             result.updated += one.updated
             result.new_ids.extend(one.new_ids)
             result.failed.extend(one.failed)
-            if not one.failed:
+            result.queued.extend(one.queued)
+            # Refused mentions wait with their reason, queued ones (index down) until replayed:
+            # neither is stored yet, so listeners hear only of the rest.
+            if not one.failed and not one.queued:
                 items.append((mention, analysis, bool(one.new_ids)))
-        if not items and not result.failed:
+        if not items and not result.failed and not result.queued:
             return Ingested()
         stored = Ingested(items=items, result=result)
         for listener in self._listeners:
@@ -59,7 +67,14 @@ class Ingestor:
         return stored
 
     def _linked(self, mention: Mention, analysis: Analysis) -> Analysis:
-        """The analysis with its near-duplicate and event links (kept once set)."""
+        """The analysis with its near-duplicate and event links (kept once set). With the
+        index down there is nothing to link to: the mention goes to the outbox unlinked."""
+        try:
+            return self._link(mention, analysis)
+        except StoreUnavailable:
+            return analysis
+
+    def _link(self, mention: Mention, analysis: Analysis) -> Analysis:
         known = self.store.get(mention.id)
         if known and (known.analysis.event_id or known.analysis.duplicate_of):
             return analysis.model_copy(update={"event_id": known.analysis.event_id,

@@ -4,7 +4,9 @@ own-site targets are checked on theirs, and the own site is crawled for broken l
 Every crawl runs as a child process (`yuqing crawl SOURCE`, `yuqing sites crawl`) with a
 timeout: a crawl that fails or hangs is logged and simply runs again at its next tick; the
 scheduler never dies with it. Site checks run in this process (async HTTP, no reactor),
-one job per distinct interval, each checking the targets that share it.
+one job per distinct interval, each checking the targets that share it. With
+Elasticsearch configured, two upkeep jobs join: the outbox is replayed every few minutes,
+and (with es.retention_months) expired monthly indices are dropped nightly.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.health import BlockedSource, HealthBook, SourceHealthMonitor
@@ -29,6 +32,7 @@ log = logging.getLogger("yuqing.scheduler")
 CrawlRunner = Callable[[str], int]
 HEALTH_CHECK_MINUTES = 10
 STAGGER_SECONDS = 30
+OUTBOX_REPLAY_MINUTES = 5
 SiteCheckRunner = Callable[[Sequence[str]], object]
 SiteCrawlRunner = Callable[[], int]
 
@@ -102,6 +106,31 @@ def source_health_job(settings: Settings, listeners: list[Callable[[BlockedSourc
         state.close()
 
 
+def es_upkeep_job(settings: Settings, task: str, now: datetime | None = None) -> dict | list | None:
+    """One Elasticsearch upkeep task ("outbox" replay or "retention"); failures are logged."""
+    from store.base import StoreError
+    from store.elasticsearch import ElasticsearchStore
+    from yuqing.wiring import open_mention_store
+
+    try:
+        with open_mention_store(settings) as store:
+            if not isinstance(store, ElasticsearchStore):
+                return None
+            if task == "outbox":
+                counts = store.replay_outbox()
+                if counts["stored"] or counts["rejected"] or counts["waiting"]:
+                    log.info("outbox replay: %s", counts)
+                return counts
+            dropped = store.drop_expired(months=settings.es.retention_months, now=now or datetime.now(SHANGHAI))
+            log.info("retention: dropped %d monthly indices %s", len(dropped), dropped)
+            return dropped
+    except StoreError as exc:
+        log.error("elasticsearch %s: %s; will retry at the next interval", task, exc)
+    except Exception:  # the scheduler must outlive any single job
+        log.exception("elasticsearch %s: failed; will retry at the next interval", task)
+    return None
+
+
 def site_check_job(names: Sequence[str], runner: SiteCheckRunner) -> None:
     """One scheduled round of site checks; a failure is logged and the next tick tries again."""
     try:
@@ -157,6 +186,14 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: 
             # Staggered first runs: the sources do not all start a crawl process at once.
             max_instances=1, coalesce=True, next_run_time=start + timedelta(seconds=STAGGER_SECONDS * n),
         )
+    if settings.es.url:
+        scheduler.add_job(es_upkeep_job, IntervalTrigger(minutes=OUTBOX_REPLAY_MINUTES, timezone=SHANGHAI),
+                          args=[settings, "outbox"], id="es:outbox", name="replay the Elasticsearch outbox",
+                          max_instances=1, coalesce=True)
+        if settings.es.retention_months:
+            scheduler.add_job(es_upkeep_job, CronTrigger(hour=3, minute=30, timezone=SHANGHAI),
+                              args=[settings, "retention"], id="es:retention",
+                              name="drop expired monthly indices", max_instances=1, coalesce=True)
     if settings.sites.enabled:
         _add_site_jobs(scheduler, settings, site_runner or site_checks_in_process(settings),
                        site_crawler or site_crawl_in_child(settings), start)

@@ -8,12 +8,23 @@ service can watch another utility by changing the file only.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from yuqing.settings_sites import SitesSettings
@@ -21,6 +32,7 @@ from yuqing.settings_sites import SitesSettings
 CONFIG_ENV = "YUQING_CONFIG"
 SECRETS_ENV = "YUQING_SECRETS_FILE"
 DEFAULT_CONFIG = Path("yuqing.toml")
+ES_URL_ENV = "YUQING_ES_URL"  # the documented short name of es.url
 
 
 class ConfigError(Exception):
@@ -211,6 +223,69 @@ class StorageSettings(_Section):
     def sites_db(self) -> Path:
         return self.data_dir / "sites.sqlite"
 
+    @property
+    def es_outbox_db(self) -> Path:
+        """Analysed mentions waiting for Elasticsearch, or rejected by it."""
+        return self.data_dir / "es_outbox.sqlite"
+
+
+_INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
+
+
+class EsSettings(_Section):
+    """Elasticsearch for the mention index. Without a URL, mentions stay in SQLite."""
+
+    # One URL, or several separated by commas (nodes of one cluster). $YUQING_ES_URL sets it.
+    url: str = ""
+    api_key: SecretStr | None = None  # base64 "id:key" as Kibana shows it; or username + password
+    username: str = ""
+    password: SecretStr | None = None
+    ca_certs: Path | None = None  # PEM file of the CA that signed the cluster's certificate
+    verify_certs: bool = True  # never turn off outside a test cluster
+    index_prefix: str = "yuqing-mentions"  # indices <prefix>-YYYY.MM behind the alias <prefix>
+    shards: int = Field(default=1, ge=1, le=64)  # per monthly index
+    replicas: int = Field(default=1, ge=0, le=8)  # 0 on a single-node cluster
+    retention_months: int = Field(default=0, ge=0, le=1200)  # drop older monthly indices; 0 keeps all
+    request_timeout: float = Field(default=30, gt=0, le=600)  # seconds
+    bulk_size: int = Field(default=500, ge=1, le=10_000)  # mentions per bulk request
+    retry_seconds: int = Field(default=30, ge=0, le=3600)  # after an outage, wait before trying again
+
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",") if u.strip()):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"'{url}' is not an http(s)://host[:port] URL")
+            if parts.username or parts.password:
+                raise ValueError("put credentials in es.api_key or es.username/es.password, not in the URL")
+            try:
+                parts.port  # noqa: B018 (raises on a bad port)
+            except ValueError:
+                raise ValueError(f"'{url}' has an invalid port") from None
+        return value.strip()
+
+    @field_validator("index_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not _INDEX_PREFIX.match(value):
+            raise ValueError("lower-case letters, digits, '-' and '_' only, starting with a letter or digit")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_log_in(self) -> EsSettings:
+        if self.api_key and (self.username or self.password):
+            raise ValueError("set either es.api_key or es.username/es.password, not both")
+        if bool(self.username) != bool(self.password):
+            raise ValueError("es.username and es.password go together")
+        if self.ca_certs and not all(h.startswith("https://") for h in self.hosts):
+            raise ValueError("es.ca_certs needs https:// URLs in es.url")
+        return self
+
+    @property
+    def hosts(self) -> list[str]:
+        return [u.strip() for u in self.url.split(",") if u.strip()]
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
@@ -249,6 +324,7 @@ class Settings(BaseSettings):
     nlp: NlpSettings = NlpSettings()
     clippings: ClippingSettings = ClippingSettings()
     sites: SitesSettings = SitesSettings()
+    es: EsSettings = EsSettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod
@@ -261,7 +337,18 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file arrives as init values from load_settings(); environment overrides it.
-        return env_settings, init_settings, file_secret_settings
+        return _EsUrlEnv(settings_cls), env_settings, init_settings, file_secret_settings
+
+
+class _EsUrlEnv(PydanticBaseSettingsSource):
+    """$YUQING_ES_URL as es.url (the nested form YUQING_ES__URL works too; this one wins)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        url = os.environ.get(ES_URL_ENV, "").strip()
+        return {"es": {"url": url}} if url else {}
 
 
 def config_path(path: Path | str | None = None) -> Path:

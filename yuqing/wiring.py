@@ -25,7 +25,19 @@ def query_tokenizer(settings: Settings) -> Tokenizer:
 
 
 def open_mention_store(settings: Settings) -> MentionStore:
-    """The configured mention index (SQLite in the data directory)."""
+    """The configured mention index: Elasticsearch (with its outbox in the data directory)
+    when `es.url` is set, else SQLite in the data directory. StoreUnavailable (one line)
+    when Elasticsearch cannot be reached or refuses the credentials."""
+    if settings.es.url:
+        from store.elasticsearch import ElasticsearchStore
+        from store.outbox import Outbox
+
+        outbox = Outbox(settings.storage.es_outbox_db)
+        try:
+            return ElasticsearchStore.open(settings.es, tokenize=query_tokenizer(settings), outbox=outbox)
+        except BaseException:
+            outbox.close()
+            raise
     return SQLiteStore(settings.storage.mentions_db, query_tokenizer(settings))
 
 

@@ -55,7 +55,9 @@ class IngestPipeline:
                 self.evidence.put(mention.id, item.evidence)
                 self.stats.inc_value(f"{prefix}/evidence")
             self._follow_up(mention, analysis)
-        for mention_id, reason in stored.result.failed:
+        if stored.result.queued:  # the index is down: waiting in the outbox, replayed later
+            self.stats.inc_value(f"{prefix}/queued", len(stored.result.queued))
+        for mention_id, reason in stored.result.failed:  # refused: kept in the outbox with the reason
             self.stats.inc_value(f"{prefix}/store_failed")
             self.crawler.spider.logger.error("%s: not stored: %s", mention_id, reason)
         return item

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -30,12 +29,6 @@ TEXTS = [
     (7, "有人冒充燃气公司上门推销报警器，泰安的朋友注意", Platform.weibo, 75),
     (8, "济南港华燃气开展安全进社区活动", Platform.news, 80),
 ]
-
-
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest, store) -> Iterator[MentionStore]:
-    """Each backend under test; Elasticsearch joins with its issue."""
-    yield store
 
 
 @pytest.fixture

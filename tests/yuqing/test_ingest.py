@@ -25,3 +25,29 @@ def test_nothing_to_ingest_notifies_nobody(store, analyzer: Analyzer) -> None:
     calls = []
     ingestor.listen(calls.append)
     assert ingestor.ingest([]).items == [] and calls == []
+
+
+def test_mentions_queued_for_a_down_index_are_not_announced_as_stored(tmp_path, analyzer: Analyzer) -> None:
+    import socket
+
+    from store.elasticsearch import ElasticsearchStore
+    from store.es_client import make_client
+    from store.outbox import Outbox, OutboxStatus
+    from yuqing.settings import EsSettings, Settings
+    from yuqing.wiring import query_tokenizer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"  # nobody listens there once closed
+    es = EsSettings(url=url, request_timeout=3)
+    store = ElasticsearchStore(make_client(es), tokenize=query_tokenizer(Settings()), hosts=es.hosts,
+                               outbox=Outbox(tmp_path / "outbox.sqlite"))
+    ingestor = Ingestor(analyzer, store)
+    seen: list[Ingested] = []
+    ingestor.listen(seen.append)
+    done = ingestor.ingest([mention(1, "泰山港华燃气岱岳区停气三天"), mention(2, "泰安燃气费贵")])
+    assert done.result.queued == ["weibo:1", "weibo:2"] and done.result.inserted == 0
+    assert done.items == [] and seen == [done]
+    waiting = store.outbox.entries(OutboxStatus.pending)
+    assert [e.mention_id for e in waiting] == ["weibo:1", "weibo:2"] and "ConnectionError" in waiting[0].reason
+    store.close()

@@ -87,3 +87,53 @@ def test_child_process_exit_code_is_reported(tmp_path, caplog: pytest.LogCapture
         code = crawl_in_child(make_settings(tmp_path))("weibo")
     assert code == 2
     assert "api.port" in caplog.text
+
+
+def test_elasticsearch_upkeep_jobs_are_scheduled_only_with_a_cluster(tmp_path) -> None:
+    from yuqing.settings import EsSettings
+
+    plain = build_scheduler(make_settings(tmp_path), runner=lambda s: 0)
+    assert not [j.id for j in plain.get_jobs() if j.id.startswith("es:")]
+    es = make_settings(tmp_path, es=EsSettings(url="http://127.0.0.1:9200", retention_months=12))
+    jobs = {j.id: j for j in build_scheduler(es, runner=lambda s: 0).get_jobs() if j.id.startswith("es:")}
+    assert set(jobs) == {"es:outbox", "es:retention"}
+    assert jobs["es:outbox"].args[1] == "outbox" and jobs["es:retention"].args[1] == "retention"
+    no_retention = make_settings(tmp_path, es=EsSettings(url="http://127.0.0.1:9200"))
+    assert "es:retention" not in {j.id for j in build_scheduler(no_retention, runner=lambda s: 0).get_jobs()}
+
+
+def test_upkeep_replays_the_outbox_and_drops_expired_months(tmp_path, es_settings, analyzer) -> None:
+    from store.base import MentionQuery
+    from store.outbox import Outbox, OutboxStatus
+    from tests.builders import BASE_TIME, mention
+    from yuqing.scheduler import es_upkeep_job
+    from yuqing.wiring import open_mention_store
+
+    settings = make_settings(tmp_path, es=es_settings.model_copy(update={"retention_months": 12}))
+    old = mention(1, "泰安燃气", published_at=BASE_TIME.replace(year=2024))
+    waiting = mention(2, "泰安停气")
+    with open_mention_store(settings) as store:
+        store.upsert([(old, analyzer.analyze(old))])
+    outbox = Outbox(settings.storage.es_outbox_db)
+    outbox.append([(waiting, analyzer.analyze(waiting))])
+    outbox.close()
+    assert es_upkeep_job(settings, "outbox") == {"stored": 1, "rejected": 0, "waiting": 0}
+    assert es_upkeep_job(settings, "retention", now=BASE_TIME) == [f"{es_settings.index_prefix}-2024.11"]
+    with open_mention_store(settings) as store:
+        assert [i.mention.id for i in store.search(MentionQuery()).items] == ["weibo:2"]
+        assert store.outbox.counts()[OutboxStatus.pending] == 0
+
+
+def test_upkeep_with_the_cluster_down_logs_one_line(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    from yuqing.scheduler import es_upkeep_job
+    from yuqing.settings import EsSettings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = make_settings(tmp_path, es=EsSettings(url=f"http://127.0.0.1:{port}", request_timeout=3))
+    with caplog.at_level(logging.ERROR):
+        assert es_upkeep_job(settings, "outbox") is None
+    assert f"elasticsearch outbox: Elasticsearch at http://127.0.0.1:{port}: cannot connect" in caplog.text

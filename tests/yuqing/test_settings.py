@@ -106,3 +106,40 @@ def test_board_spec_needs_a_page_placeholder(tmp_path: Path) -> None:
                            'item = "tr"\nlink = "a"\ncontent = "div"\n')
     with pytest.raises(ConfigError, match=r"sources.board.boards.0.list_url: Value error, must be an http\(s\) URL"):
         load_settings(path)
+def test_es_url_from_the_short_and_the_nested_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[es]\nurl = "http://from-file:9200"\nindex_prefix = "gas"\n')
+    assert load_settings(path).es.url == "http://from-file:9200"
+    monkeypatch.setenv("YUQING_ES__URL", "http://nested:9200")
+    assert load_settings(path).es.url == "http://nested:9200"
+    monkeypatch.setenv("YUQING_ES_URL", "https://es1.example:9200, https://es2.example:9200")
+    settings = load_settings(path)
+    assert settings.es.hosts == ["https://es1.example:9200", "https://es2.example:9200"]
+    assert settings.es.index_prefix == "gas"  # the rest of the section still comes from the file
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[es]\nurl = "localhost:9200"\n', "es.url: Value error, 'localhost:9200' is not an http(s)://host[:port] URL"),
+        ('[es]\nurl = "http://h:9200"\napi_key = "k"\nusername = "u"\npassword = "p"\n',
+         "es: Value error, set either es.api_key or es.username/es.password, not both"),
+        ('[es]\nurl = "http://h:9200"\nusername = "u"\n', "es: Value error, es.username and es.password go together"),
+        ('[es]\nurl = "http://h:9200"\nca_certs = "ca.pem"\n', "es: Value error, es.ca_certs needs https:// URLs"),
+        ('[es]\nindex_prefix = "Yuqing*"\n', "es.index_prefix: Value error, lower-case letters"),
+        ('[es]\nreplicas = -1\n', "es.replicas: Input should be greater than or equal to 0"),
+    ],
+)
+def test_broken_es_settings(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=None) as info:
+        load_settings(write(tmp_path, text))
+    assert expected in str(info.value)
+
+
+def test_store_is_sqlite_without_an_es_url(tmp_path: Path) -> None:
+    from store.sqlite import SQLiteStore
+    from yuqing.settings import Settings, StorageSettings
+    from yuqing.wiring import open_mention_store
+
+    with open_mention_store(Settings(storage=StorageSettings(data_dir=tmp_path))) as store:
+        assert isinstance(store, SQLiteStore)
+    assert not (tmp_path / "es_outbox.sqlite").exists()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from yuqing.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from store.base import MentionStore
 
 app = typer.Typer(help="泰山港华燃气舆情监测 yuqing: crawl, analyse, index and serve mentions.",
                   no_args_is_help=True, add_completion=False)
@@ -27,4 +30,15 @@ def settings_or_exit(config: Path | None) -> Settings:
     try:
         return load_settings(config)
     except ConfigError as exc:
+        fail(str(exc))
+
+
+def store_or_exit(settings: Settings) -> MentionStore:
+    """The configured mention index, or one line and exit 2 (wrong URL, credentials, outage)."""
+    from store.base import StoreError
+    from yuqing.wiring import open_mention_store
+
+    try:
+        return open_mention_store(settings)
+    except StoreError as exc:
         fail(str(exc))

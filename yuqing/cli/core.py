@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit
+from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit, store_or_exit
 
 ReplayOption = Annotated[
     Path | None, typer.Option(help="serve saved responses from this directory instead of the network")
@@ -26,13 +26,13 @@ KeywordOption = Annotated[
 
 @app.command()
 def init(config: ConfigOption = None) -> None:
-    """Create the data directory and the empty index."""
-    from yuqing.wiring import open_mention_store
-
+    """Create the data directory and the empty index (SQLite, or Elasticsearch when configured)."""
     settings = settings_or_exit(config)
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-    open_mention_store(settings).close()
+    store_or_exit(settings).close()
     typer.echo(f"data directory ready: {settings.storage.data_dir.resolve()}")
+    if settings.es.url:
+        typer.echo(f"mention index: Elasticsearch, alias {settings.es.index_prefix}")
 
 
 @app.command()
@@ -64,6 +64,7 @@ def crawl(
         fail(f"unknown source '{source}' (known: {', '.join(sorted(SPIDERS))})")
     if replay is not None and not (replay / "responses.json").is_file():
         fail(f"{replay}: no responses.json in the replay directory")
+    store_or_exit(settings).close()  # a wrong index address or credentials: one line, before crawling
     if keyword:
         sources = settings.sources.model_copy(update={
             source: getattr(settings.sources, source).model_copy(update={"keywords": keyword})})
@@ -89,15 +90,17 @@ def run(
 
     settings = settings_or_exit(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = store_or_exit(settings)
     jobs = build_scheduler(settings) if scheduler else None
     if jobs:
         jobs.start()
     try:
-        uvicorn.run(create_app(settings), host=host or settings.api.host,
+        uvicorn.run(create_app(settings, store), host=host or settings.api.host,
                     port=port or settings.api.port, log_level="info")
     finally:
         if jobs:
             jobs.shutdown(wait=False)
+        store.close()
 
 
 @app.command()
@@ -108,12 +111,14 @@ def search(
     relevant: Annotated[bool | None, typer.Option(help="only relevant / irrelevant mentions")] = None,
 ) -> None:
     """Search the index from the terminal (newest first)."""
-    from store.base import MentionQuery
-    from yuqing.wiring import open_mention_store
+    from store.base import MentionQuery, StoreError
 
     settings = settings_or_exit(config)
-    with open_mention_store(settings) as store:
-        page = store.search(MentionQuery(text=text, relevant=relevant, limit=limit))
+    with store_or_exit(settings) as store:
+        try:
+            page = store.search(MentionQuery(text=text, relevant=relevant, limit=limit))
+        except StoreError as exc:
+            fail(str(exc))
     typer.echo(f"{page.total} mentions")
     for item in page.items:
         m = item.mention

@@ -1,0 +1,48 @@
+"""deploy/docker-compose.yml cannot run here (no Docker daemon); check what can be checked:
+it parses, wires Elasticsearch, Kibana and the service together, and every YUQING_* variable
+it sets is a setting the service accepts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from yuqing.settings import load_settings
+
+COMPOSE = REPO / "deploy" / "docker-compose.yml"
+
+
+def environment(service: dict) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in service.get("environment", []))
+
+
+def test_compose_wires_elasticsearch_kibana_and_the_service() -> None:
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    assert {"elasticsearch", "kibana", "yuqing"} <= set(services)
+    es_image = services["elasticsearch"]["image"]
+    assert es_image.startswith("docker.elastic.co/elasticsearch/elasticsearch:") and ":-8." in es_image
+    assert services["kibana"]["image"].split(":", 1)[1] == es_image.split(":", 1)[1]  # same version
+    service_env = environment(services["yuqing"])
+    assert service_env["YUQING_ES_URL"] == "http://elasticsearch:9200"
+    assert services["yuqing"]["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+    assert environment(services["kibana"])["ELASTICSEARCH_HOSTS"] == "http://elasticsearch:9200"
+    for service in services.values():  # nothing published beyond this machine
+        assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", []))
+
+
+def test_every_yuqing_variable_is_a_valid_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    monkeypatch.chdir(tmp_path)
+    for name, value in environment(services["yuqing"]).items():
+        if name.startswith("YUQING_"):
+            # ${VAR:-default} → the default (or a placeholder secret), as compose would fill it in
+            filled = re.sub(r"\$\{[A-Z_]+:-(\$\{[A-Z_]+\}|[^}]*)\}", lambda m: m.group(1), value.split("#")[0].strip())
+            filled = re.sub(r"\$\{[^}]+\}", "placeholder-secret", filled)
+            monkeypatch.setenv(name, filled)
+    settings = load_settings()
+    assert settings.es.url == "http://elasticsearch:9200" and settings.es.replicas == 0
+    assert settings.es.password.get_secret_value() == "placeholder-secret"
+    assert settings.api.host == "0.0.0.0" and str(settings.storage.data_dir) == "/data"

