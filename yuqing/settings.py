@@ -13,8 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from yuqing.settings_ops import (
+    DEFAULT_DEPARTMENTS,
+    AlertSettings,
+    AuthSettings,
+    DepartmentSettings,
+    NotifySettings,
+    TicketSettings,
+)
 
 CONFIG_ENV = "YUQING_CONFIG"
 DEFAULT_CONFIG = Path("yuqing.toml")
@@ -100,14 +109,16 @@ class StorageSettings(_Section):
     def crawl_state_db(self) -> Path:
         return self.data_dir / "crawl_state.sqlite"
 
+    @property
+    def alerts_db(self) -> Path:
+        """Alerts, tickets, users (when no PostgreSQL URL is set)."""
+        return self.data_dir / "yuqing.sqlite"
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     page_size_max: int = Field(default=200, ge=1, le=1000)
-    # Until users and roles exist: with a token set, every /api call must bear it; without
-    # one, /api answers only clients on this machine.
-    token: SecretStr | None = None
 
 
 class NlpSettings(_Section):
@@ -127,7 +138,24 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     api: ApiSettings = ApiSettings()
     nlp: NlpSettings = NlpSettings()
+    alerts: AlertSettings = AlertSettings()
+    tickets: TicketSettings = TicketSettings()
+    departments: dict[str, DepartmentSettings] = DEFAULT_DEPARTMENTS
+    notify: NotifySettings = NotifySettings()
+    auth: AuthSettings = AuthSettings()
     timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _departments_exist(self) -> Settings:
+        needed = {"tickets.emergency.department": self.tickets.emergency.department,
+                  "alerts.operations_department": self.alerts.operations_department}
+        for channel_name, channel in self.notify.channels.items():
+            for code in channel.departments:
+                needed[f"notify.channels.{channel_name}.departments"] = code
+        for key, code in needed.items():
+            if code not in self.departments:
+                raise ValueError(f"{key}: unknown department '{code}' (known: {', '.join(self.departments)})")
+        return self
 
     @classmethod
     def settings_customise_sources(

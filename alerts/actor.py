@@ -1,0 +1,23 @@
+"""Who acts: a logged-in user, an API key, or the system itself (rules, sweeps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yuqing.records import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: Role
+    department: str = ""  # a handler's department; empty for every other role
+    via: str = "user"  # "user", "api_key" or "system"
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+SYSTEM = Actor(name="system", role=Role.admin, via="system", display_name="系统")
