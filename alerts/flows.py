@@ -54,6 +54,18 @@ class Outcome:
     ticket_id: int | None = None
 
 
+# When a mention has several categories, the substantive problem decides the event and the
+# department: a gas outage with an unreachable hotline is an outage first.
+CATEGORY_PRIORITY = ("safety", "outage", "maintenance", "construction", "billing", "connection", "inspection",
+                     "scam", "online", "service", "other")
+
+
+def primary_category(codes: list[str]) -> str:
+    """The category an alert is filed under: the most substantive of the mention's categories."""
+    ranked = sorted(codes, key=lambda code: CATEGORY_PRIORITY.index(code) if code in CATEGORY_PRIORITY else 99)
+    return ranked[0] if ranked else ""
+
+
 def _summary(mention: Mention) -> str:
     body = notices.snippet(f"{mention.title} {mention.text}" if mention.title else mention.text, 300)
     source = notices.PLATFORM_ZH.get(mention.platform, mention.platform.value)
@@ -63,6 +75,16 @@ def _summary(mention: Mention) -> str:
 
 def _near(a: str, b: str, bits: int) -> bool:
     return a != EMPTY_FINGERPRINT and b != EMPTY_FINGERPRINT and bool(a) and bool(b) and distance(a, b) <= bits
+
+
+def same_place(a: str, b: str, coarse: set[str]) -> bool:
+    """Equal places, or the same finest place (a street or 小区, not just the city or a district)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    finest_a, finest_b = a.split()[-1], b.split()[-1]
+    return finest_a == finest_b and finest_a not in coarse and len(finest_a) >= 3
 
 
 def find_event(session: Session, *, mention: Mention, analysis: Analysis, life_safety: bool, settings: Settings,
@@ -82,14 +104,14 @@ def find_event(session: Session, *, mention: Mention, analysis: Analysis, life_s
     )).order_by(Alert.last_seen_at.desc())))
     if not candidates:
         return None
-    category = analysis.category_codes[0] if analysis.category_codes else ""
+    category = primary_category(analysis.category_codes)
     prints: dict[int, list[str]] = {}
     for alert_id, fingerprint in session.execute(select(AlertMention.alert_id, AlertMention.fingerprint).where(
             AlertMention.alert_id.in_([a.id for a in candidates]))):
         prints.setdefault(alert_id, []).append(fingerprint)
-    bits = settings.alerts.fingerprint_bits
+    bits, coarse = settings.alerts.fingerprint_bits, set(settings.entity.places)
     matching = [alert for alert in candidates
-                if (analysis.place and alert.place == analysis.place and alert.category == category)
+                if (alert.category == category and same_place(alert.place, analysis.place, coarse))
                 or any(_near(analysis.fingerprint, other, bits) for other in prints.get(alert.id, []))]
     matching.sort(key=lambda alert: alert.status not in OPEN_STATUSES)  # open before suppressed
     return matching[0] if matching else None
@@ -97,7 +119,7 @@ def find_event(session: Session, *, mention: Mention, analysis: Analysis, life_s
 
 def _attach(session: Session, alert: Alert, *, mention: Mention, analysis: Analysis, verdict: Verdict,
             now: datetime) -> None:
-    category = analysis.category_codes[0] if analysis.category_codes else ""
+    category = primary_category(analysis.category_codes)
     session.add(AlertMention(alert_id=alert.id, mention_id=mention.id, level=verdict.level.value,
                              rule_ids=list(verdict.rule_ids), fingerprint=analysis.fingerprint, place=analysis.place,
                              category=category, published_at=mention.published_at, attached_at=now))
@@ -106,7 +128,7 @@ def _attach(session: Session, alert: Alert, *, mention: Mention, analysis: Analy
 def open_alert(session: Session, *, mention: Mention, analysis: Analysis, facts: Facts, verdict: Verdict,
                settings: Settings, now: datetime) -> Outcome:
     """A new alert for a new event (and, in the life-safety lane, its emergency ticket)."""
-    category = analysis.category_codes[0] if analysis.category_codes else ""
+    category = primary_category(analysis.category_codes)
     life = verdict.life_safety
     alert = Alert(kind=(AlertKind.life_safety if life else AlertKind.mention).value, level=verdict.level.value,
                   status=AlertStatus.pending.value, rule_ids=list(verdict.rule_ids), reasons=list(verdict.reasons),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from alerts import notices
 from alerts.actor import SYSTEM
+from alerts.calendar.models import PlannedEvent
 from alerts.calendar.service import match_event
 from alerts.db import Database
 from alerts.flows import Outcome
@@ -30,7 +31,7 @@ from alerts.rules.schema import BurstRule
 from alerts.service import record
 from alerts.tickets.service import suggest_department
 from store.base import MentionQuery, MentionStore
-from yuqing.records import Category
+from yuqing.records import Category, StoredMention
 from yuqing.settings import Settings
 
 log = logging.getLogger("yuqing.alerts.bursts")
@@ -49,6 +50,19 @@ def category_volume(store: MentionStore, *, category: Category, burst: BurstRule
     return current, before / windows
 
 
+def _explaining_event(session: Session, *, category: Category, items: list[StoredMention],
+                      now: datetime) -> PlannedEvent | None:
+    """A planned operation in force for this category that covers at least half of the burst's mentions."""
+    first = items[0] if items else None
+    planned = match_event(session, at=now, categories=[category.value],
+                          text=first.mention.text if first else "", place=first.analysis.place if first else "")
+    if planned is None or not planned.areas:
+        return planned
+    covered = sum(1 for item in items
+                  if any(area in item.mention.text or area in item.analysis.place for area in planned.areas))
+    return planned if covered * 2 >= len(items) else None
+
+
 def _burst_alert(session: Session, *, burst: BurstRule, category: Category, current: int, rate: float,
                  store: MentionStore, settings: Settings, now: datetime) -> Outcome:
     key = f"burst:{burst.id}:{category.value}"
@@ -60,7 +74,8 @@ def _burst_alert(session: Session, *, burst: BurstRule, category: Category, curr
         existing.last_seen_at = existing.updated_at = now
         record(session, existing, actor=SYSTEM, action="attach", now=now, data={"count": current})
         return Outcome("", existing.id, "attached", Level(existing.level))
-    planned = match_event(session, at=now, categories=[category.value])
+    recent = store.search(MentionQuery(categories=[category], relevant=True, since=now - window, until=now, limit=50))
+    planned = _explaining_event(session, category=category, items=recent.items, now=now)
     name = notices.category_zh(category.value)
     level = Level.blue if planned else burst.level
     prefix = "【预期】" if planned else ""
@@ -74,7 +89,6 @@ def _burst_alert(session: Session, *, burst: BurstRule, category: Category, curr
                   calendar_event_id=planned.id if planned else None, wording=planned.wording if planned else "")
     session.add(alert)
     session.flush()
-    recent = store.search(MentionQuery(categories=[category], relevant=True, since=now - window, until=now, limit=50))
     for item in recent.items:
         session.add(AlertMention(alert_id=alert.id, mention_id=item.mention.id, level=level.value, rule_ids=[burst.id],
                                  fingerprint=item.analysis.fingerprint, place=item.analysis.place,
