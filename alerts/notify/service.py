@@ -27,6 +27,9 @@ from yuqing.settings import Settings
 from yuqing.settings_ops import ChannelSettings
 
 log = logging.getLogger("yuqing.notify")
+# httpx logs every request's full URL at INFO, and robot webhook URLs embed their keys.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def channels_for(settings: Settings, notice: Notice) -> list[str]:
