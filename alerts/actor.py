@@ -21,3 +21,6 @@ class Actor:
 
 
 SYSTEM = Actor(name="system", role=Role.admin, via="system", display_name="系统")
+
+ROLE_ZH = {Role.admin: "管理员", Role.pr: "舆情专员", Role.handler: "责任部门", Role.supervisor: "督查专班",
+           Role.viewer: "只读用户"}

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from alerts import notices
-from alerts.actor import SYSTEM, Actor
+from alerts.actor import ROLE_ZH, SYSTEM, Actor
 from alerts.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.levels import Level
 from alerts.models import OPEN_STATUSES, Alert, AlertEvent, AlertKind, AlertMention, AlertStatus, LabelledExample
@@ -63,7 +63,7 @@ def act(session: Session, *, alert_id: int, action: str, actor: Actor, now: date
     if alert is None:
         raise NotFound(f"预警 {alert_id} 不存在")
     if not (actor.role in rule.roles or (rule.system and actor.via == "system")):
-        raise Forbidden(f"{tickets.ROLE_ZH.get(actor.role, actor.role)}无权执行“{rule.zh}”")
+        raise Forbidden(f"{ROLE_ZH.get(actor.role, actor.role)}无权执行“{rule.zh}”")
     if version is not None and version != alert.version:
         raise Conflict(f"预警已被他人更新（当前版本 {alert.version}，提交版本 {version}），请刷新后重试")
     status = AlertStatus(alert.status)

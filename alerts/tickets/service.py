@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from alerts.actor import Actor
+from alerts.actor import ROLE_ZH, Actor
 from alerts.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.levels import Level
 from alerts.notify.outbox import queue_notice
@@ -23,9 +23,6 @@ from alerts.tickets.sla import deadlines
 from alerts.tickets.transitions import ACTIONS, CREATED, Action
 from yuqing.records import CATEGORY_NAMES_ZH, Category, Role
 from yuqing.settings import Settings
-
-ROLE_ZH = {Role.admin: "管理员", Role.pr: "舆情专员", Role.handler: "责任部门", Role.supervisor: "督查专班",
-           Role.viewer: "只读用户"}
 
 
 def suggest_department(settings: Settings, *, category: str) -> str:

@@ -26,7 +26,7 @@ class IngestPipeline:
 
     def close_spider(self, spider: Any = None) -> None:
         if self.ingestor:
-            self.ingestor.store.close()
+            self.ingestor.close()
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, MentionItem):
