@@ -71,3 +71,19 @@ def test_child_process_exit_code_is_reported(tmp_path, caplog: pytest.LogCapture
         code = crawl_in_child(make_settings(tmp_path))("weibo")
     assert code == 2
     assert "api.port" in caplog.text
+
+
+def test_the_closed_loop_sweeps_are_scheduled_and_survive_failures(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    from yuqing.scheduler import open_loop, sweep_job
+
+    settings = make_settings(tmp_path / "data")
+    loop = open_loop(settings)
+    try:
+        scheduler = build_scheduler(settings, runner=lambda source: 0, loop=loop)
+        jobs = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+        assert jobs == {"crawl:weibo": 30 * 60, "alerts:bursts": 10 * 60, "tickets:sla": 60, "notify:resend": 600}
+    finally:
+        loop.close()
+    with caplog.at_level(logging.ERROR):
+        sweep_job("tickets:sla", lambda now: 1 / 0)
+    assert "tickets:sla: failed; will run again" in caplog.text and "ZeroDivisionError" in caplog.text
