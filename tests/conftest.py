@@ -91,3 +91,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         database = fresh_pg_database(request.getfixturevalue("pg_server"))
     yield database
     database.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """The relational database on SQLite only (for tests about something else than storage)."""
+    database = Database(f"sqlite:///{tmp_path / 'yuqing.sqlite'}")
+    database.migrate()
+    yield database
+    database.close()

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.db import Database
 from api.app import create_app
 from tests.api.helpers import sign_in
 from tests.builders import mention
@@ -21,14 +20,6 @@ TEXTS = [
     "周末去泰山看日出",
     "有人冒充燃气公司上门推销报警器，泰安的朋友注意",
 ]
-
-
-@pytest.fixture
-def sqlite_db(tmp_path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'yuqing.sqlite'}")
-    database.migrate()
-    yield database
-    database.close()
 
 
 @pytest.fixture
