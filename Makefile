@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Set up, load the demo data and start the service on http://127.0.0.1:8000
+## (the first run prints the administrator's generated password once)
 run: install
 	$(BIN)/yuqing init
 	$(BIN)/yuqing demo
@@ -29,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/nlp_throughput.py
 	$(BIN)/python bench/run_memory.py
+	$(BIN)/python bench/alerts_api.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build
