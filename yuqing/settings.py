@@ -189,7 +189,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _describe(error: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling against yuqing.example.toml)"
     elif error["type"] == "missing":

@@ -45,7 +45,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("[api]\nport = 'eighty'\n", "api.port: Input should be a valid integer"),
         ("[api]\nport = 70000\n", "api.port: Input should be less than or equal to 65535"),
         ("[sources.weibo]\nkeyword = ['x']\n", "sources.weibo.keyword: unknown key"),
-        ("[entity]\naliases = []\n", "entity.aliases: Value error, must name at least one entry"),
+        ("[entity]\naliases = []\n", "entity.aliases: must name at least one entry"),
         ("[api\nport = 1\n", "not valid TOML"),
         ("[sources.weibo]\ninterval_minutes = 0\n",
          "sources.weibo.interval_minutes: Input should be greater than or equal to 1"),
@@ -70,3 +70,24 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     assert load_settings().entity.name == "泰山港华燃气"
+
+
+def test_notification_secrets_come_from_the_environment(tmp_path, monkeypatch) -> None:
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[notify.channels.pr_group]\nkind = "dingtalk"\nmin_level = "red"\n', encoding="utf-8")
+    monkeypatch.setenv("YUQING_NOTIFY__CHANNELS__PR_GROUP__URL", "https://oapi.example/robot/send?access_token=T0K3N")
+    monkeypatch.setenv("YUQING_NOTIFY__CHANNELS__PR_GROUP__SECRET", "SECabc")
+    channel = load_settings(config).notify.channels["pr_group"]
+    assert channel.kind == "dingtalk" and channel.min_level == "red"
+    assert channel.url.get_secret_value().endswith("T0K3N") and "T0K3N" not in repr(channel)
+
+
+def test_unknown_departments_are_refused_with_the_key(tmp_path) -> None:
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[tickets.emergency]\ndepartment = "moon"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="tickets.emergency.department: unknown department 'moon'"):
+        load_settings(config)
+    config.write_text('[[tickets.sla]]\nlevel = "purple"\nrespond_minutes = 1\nresolve_minutes = 2\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tickets\.sla\.0\.level"):
+        load_settings(config)
