@@ -85,7 +85,7 @@ def test_notification_secrets_come_from_the_environment(tmp_path, monkeypatch) -
 def test_unknown_departments_are_refused_with_the_key(tmp_path) -> None:
     config = tmp_path / "yuqing.toml"
     config.write_text('[tickets.emergency]\ndepartment = "moon"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="tickets.emergency.department: unknown department 'moon'"):
+    with pytest.raises(ConfigError, match=r"tickets\.emergency\.department: unknown department .moon."):
         load_settings(config)
     config.write_text('[[tickets.sla]]\nlevel = "purple"\nrespond_minutes = 1\nresolve_minutes = 2\n',
                       encoding="utf-8")
