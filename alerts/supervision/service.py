@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from statistics import mean, median
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -141,6 +139,9 @@ def to_csv(rows: list[DepartmentFigures]) -> bytes:
 
 
 def to_xlsx(rows: list[DepartmentFigures], *, title: str) -> bytes:
+    from openpyxl import Workbook  # only exports need it: keep it out of the service's memory
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "督办考核"
