@@ -101,14 +101,18 @@ class Database:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
         writer = self.engine.execution_options(yuqing_write=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(writer, expire_on_commit=False)
+        self._write = sessionmaker(writer, expire_on_commit=False, info={"yuqing_write": True})
         # Where notices queued in a committed transaction go (the notifier, when wired).
         self.on_notices: Callable[[list[Notice]], None] | None = None
+        # Bumped by every committed write in this process (read caches compare it).
+        self.generation = 0
         for factory in (self._read, self._write):
             event.listen(factory, "after_commit", self._after_commit)
             event.listen(factory, "after_rollback", take_notices)
 
     def _after_commit(self, session: Session) -> None:
+        if session.info.get("yuqing_write"):
+            self.generation += 1
         notices = take_notices(session)
         if notices and self.on_notices is not None:
             self.on_notices(notices)

@@ -14,6 +14,7 @@ from alerts.db import Database, open_database
 from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
+from api.cache import ResponseCache
 from api.routes import alerts, auth, calendar, mentions, notifications, stats, supervision, tickets, users
 from api.security import require_role
 from store.base import MentionQuery, MentionStore
@@ -56,6 +57,7 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
                   description="泰山港华燃气舆情监测服务 API。先用 POST /api/auth/login 登录，"
                               "再以 Authorization: Bearer <令牌> 调用其余接口。")
     app.state.settings = settings
+    app.state.cache = ResponseCache(settings.api.cache_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

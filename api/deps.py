@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from alerts.db import Database
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
+from api.cache import ResponseCache
 from store.base import MentionStore
 from yuqing.settings import Settings
 
@@ -35,6 +36,10 @@ def get_notifier(request: Request) -> Notifier | None:
     return request.app.state.notifier
 
 
+def get_cache(request: Request) -> ResponseCache:
+    return request.app.state.cache
+
+
 def read_session(request: Request) -> Iterator[Session]:
     """A session for reading; never commits."""
     with request.app.state.db.session() as session:
@@ -57,4 +62,5 @@ StoreDep = Annotated[MentionStore, Depends(get_store)]
 DbDep = Annotated[Database, Depends(get_db)]
 RulesDep = Annotated[RuleBook, Depends(get_rules)]
 ReadSession = Annotated[Session, Depends(read_session)]
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 WriteSession = Annotated[Session, Depends(write_session)]

@@ -119,6 +119,9 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     page_size_max: int = Field(default=200, ge=1, le=1000)
+    # The ticket board and the alert list are served from a cache this many seconds (0: never);
+    # any change made through this process shows at once.
+    cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 class NlpSettings(_Section):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from alerts import service
@@ -16,7 +16,7 @@ from alerts.levels import LEVEL_MEANING, Level
 from alerts.models import AlertKind, AlertStatus
 from alerts.notices import category_zh
 from alerts.rules.loader import RuleFileError
-from api.deps import ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
+from api.deps import CacheDep, DbDep, ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
 from api.routes.tickets import TicketOut
 from api.security import CurrentActor, require_role
@@ -145,7 +145,10 @@ class RulesIn(BaseModel):
 @router.get("", response_model=AlertPage, summary="List and filter alerts, most recently active first",
             dependencies=[require_role(*REVIEWERS)])
 def list_alerts(
+    request: Request,
     session: ReadSession,
+    db: DbDep,
+    cache: CacheDep,
     status_: Annotated[list[AlertStatus], Query(alias="status")] = [],  # noqa: B006
     level: Annotated[list[Level], Query()] = [],  # noqa: B006
     kind: Annotated[list[AlertKind], Query()] = [],  # noqa: B006
@@ -156,13 +159,19 @@ def list_alerts(
     q: Annotated[str, Query(max_length=100, description="words in the title")] = "",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> AlertPage:
+) -> Response:
     filters = service.AlertFilter(statuses=status_, levels=level, kinds=kind,
                                   category=category.value if category else "", expected=expected,
                                   since=_moment("since", since, False),
                                   until=_moment("until", until, True), text=q)
-    total, items = service.list_alerts(session, filters=filters, offset=(page - 1) * size, limit=size)
-    return AlertPage(total=total, page=page, size=size, items=[AlertOut.model_validate(a) for a in items])
+
+    def compute() -> bytes:
+        total, items = service.list_alerts(session, filters=filters, offset=(page - 1) * size, limit=size)
+        return AlertPage(total=total, page=page, size=size,
+                         items=[AlertOut.model_validate(a) for a in items]).model_dump_json().encode()
+
+    key = ("alerts", tuple(sorted(request.query_params.multi_items())))  # every reader sees the same alerts
+    return Response(cache.get(key, db.generation, compute), media_type="application/json")
 
 
 @router.get("/rules", response_model=RulesOut, summary="The rules in force and any problem with the file",

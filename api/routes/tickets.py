@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 
 from alerts.actor import Actor
 from alerts.db import now_shanghai
@@ -16,7 +16,7 @@ from alerts.tickets import queries
 from alerts.tickets import service as tickets
 from alerts.tickets.models import STATUS_ZH, TicketStatus
 from alerts.tickets.transitions import ACTION_ZH
-from api.deps import ReadSession, SettingsDep, WriteSession
+from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, WriteSession
 from api.query import _moment
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role
@@ -125,12 +125,23 @@ def departments(settings: SettingsDep) -> list[Department]:
             for code, d in settings.departments.items()]
 
 
+BOARD = TypeAdapter(list[BoardColumn])
+
+
 @router.get("/tickets/board", response_model=list[BoardColumn], summary="Open tickets by status, most urgent first")
-def board(session: ReadSession, actor: CurrentActor, department: str = "",
-          per_column: Annotated[int, Query(ge=1, le=100)] = 20) -> list[BoardColumn]:
-    columns = queries.board(session, actor=actor, now=now_shanghai(), department=department, per_column=per_column)
-    return [BoardColumn(status=c.status, status_zh=STATUS_ZH[c.status], count=c.count, overdue=c.overdue,
-                        items=[TicketOut.model_validate(t) for t in c.items]) for c in columns]
+def board(session: ReadSession, actor: CurrentActor, db: DbDep, cache: CacheDep, department: str = "",
+          per_column: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
+    def compute() -> bytes:
+        columns = queries.board(session, actor=actor, now=now_shanghai(), department=department,
+                                per_column=per_column)
+        return BOARD.dump_json([BoardColumn(status=c.status, status_zh=STATUS_ZH[c.status], count=c.count,
+                                            overdue=c.overdue, items=[TicketOut.model_validate(t) for t in c.items])
+                                for c in columns])
+
+    # A handler's board shows their department only: the scope is part of the key.
+    scope = actor.department if actor.role == Role.handler else "*"
+    key = ("board", scope, department, per_column)
+    return Response(cache.get(key, db.generation, compute), media_type="application/json")
 
 
 @router.get("/tickets", response_model=TicketPage, summary="List and filter tickets, most recently changed first")
