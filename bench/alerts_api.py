@@ -7,8 +7,9 @@
    parsed YAML for every mention (keyword lists scanned one by one), same mentions, same run.
 2. API latency (p50 / p99) of the alert review list and the ticket board with 100,000
    tickets, 50 concurrent keep-alive clients on loopback against a real uvicorn process, on
-   SQLite and on PostgreSQL (a throwaway server from the Debian binaries). Baseline: the same
-   data with the secondary indexes dropped; ratio = baseline / ours.
+   SQLite and on PostgreSQL (a throwaway server from the Debian binaries). Ours: indexes and
+   the short read cache (api.cache_seconds); also shown without the cache; baseline: the same
+   data with the secondary indexes dropped and no cache. Ratio = baseline / ours.
 """
 
 from __future__ import annotations
@@ -192,17 +193,18 @@ def tokens(url: str, settings) -> dict[str, str]:
     return out
 
 
-def serve(url: str, data_dir: str, port: int) -> None:
+def serve(url: str, data_dir: str, port: int, cache_seconds: float) -> None:
     """Child process: the real app on uvicorn."""
     import logging
 
     import uvicorn
 
     from api.app import create_app
-    from yuqing.settings import AlertSettings, Settings, StorageSettings
+    from yuqing.settings import AlertSettings, ApiSettings, Settings, StorageSettings
 
     logging.disable(logging.WARNING)
-    settings = Settings(storage=StorageSettings(data_dir=Path(data_dir)), alerts=AlertSettings(database_url=url))
+    settings = Settings(storage=StorageSettings(data_dir=Path(data_dir)), alerts=AlertSettings(database_url=url),
+                        api=ApiSettings(cache_seconds=cache_seconds))
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
@@ -256,6 +258,7 @@ class Result:
 
 
 ENDPOINTS = {"alert list": "/api/alerts?status=pending&size=20", "ticket board": "/api/tickets/board"}
+OURS, INDEXED, BASELINE = "indexes + cache", "indexes, no cache", "no indexes, no cache"
 
 
 def measure(url: str, backend: str, variant: str, args: argparse.Namespace, work: Path) -> list[Result]:
@@ -264,7 +267,8 @@ def measure(url: str, backend: str, variant: str, args: argparse.Namespace, work
 
     token = tokens(url, Settings())
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "serve", url, str(work / "data"), str(port)],
+    cache = str(args.cache_seconds if variant == OURS else 0)
+    server = subprocess.Popen([sys.executable, __file__, "serve", url, str(work / "data"), str(port), cache],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         import socket
@@ -281,7 +285,7 @@ def measure(url: str, backend: str, variant: str, args: argparse.Namespace, work
         results = []
         for endpoint, path in ENDPOINTS.items():
             who = "pr" if endpoint == "alert list" else "sup"
-            requests = args.requests if variant == "indexed" else max(args.clients * 4, args.requests // 4)
+            requests = args.requests if variant != BASELINE else max(args.clients * 4, args.requests // 4)
             results.append(Result(backend, variant, endpoint, *load(port, path, token[who], requests, args.clients)))
         return results
     finally:
@@ -308,9 +312,10 @@ def bench_api(args: argparse.Namespace) -> list[str]:
             populate(url, args.tickets, args.alerts)
             print(f"{backend}: {args.tickets} tickets, {args.alerts} alerts loaded in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
-            results += measure(url, backend, "indexed", args, work)
+            results += measure(url, backend, OURS, args, work)
+            results += measure(url, backend, INDEXED, args, work)
             drop_secondary_indexes(url)
-            results += measure(url, backend, "no indexes", args, work)
+            results += measure(url, backend, BASELINE, args, work)
     finally:
         if pg is not None:
             pg.stop()
@@ -321,29 +326,31 @@ def bench_api(args: argparse.Namespace) -> list[str]:
 def table(results: list[Result], args: argparse.Namespace) -> list[str]:
     by = {(r.backend, r.variant, r.endpoint): r for r in results}
     lines = [f"API latency: {args.tickets:,} tickets, {args.alerts:,} alerts, {args.clients} concurrent keep-alive "
-             f"clients on loopback, one uvicorn worker ({args.requests} requests per run; fewer without indexes)",
-             "| backend | endpoint | baseline p50 / p99 ms (no indexes) | ours p50 / p99 ms | ratio p50 | ratio p99 "
-             "| ours req/s | errors |",
+             f"clients on loopback, one uvicorn worker, {args.requests} requests per run "
+             f"({args.requests // 4} for the baseline); ours = indexes + {args.cache_seconds:g} s read cache",
+             "| backend | endpoint | baseline p50 / p99 ms (no indexes, no cache) | indexes, no cache p50 / p99 "
+             "| ours p50 / p99 | ratio baseline / ours p50 · p99 | ours req/s | errors |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for (backend, variant, endpoint), ours in by.items():
-        if variant != "indexed":
+        base, middle = by.get((backend, BASELINE, endpoint)), by.get((backend, INDEXED, endpoint))
+        if variant != OURS or base is None or middle is None:
             continue
-        base = by.get((backend, "no indexes", endpoint))
-        if base is None:
-            continue
-        lines.append(f"| {backend} | {endpoint} | {base.p50:.1f} / {base.p99:.1f} | {ours.p50:.1f} / {ours.p99:.1f} "
-                     f"| {base.p50 / ours.p50:.2f}x | {base.p99 / ours.p99:.2f}x | {ours.rps:.0f} "
-                     f"| {ours.errors + base.errors} |")
-    for endpoint in ENDPOINTS:
-        lite, pg = by.get(("SQLite", "indexed", endpoint)), by.get(("PostgreSQL", "indexed", endpoint))
-        if lite and pg:
-            lines.append(f"PostgreSQL / SQLite p50, {endpoint}: {pg.p50 / lite.p50:.2f}x")
+        errors = ours.errors + middle.errors + base.errors
+        lines.append(f"| {backend} | {endpoint} | {base.p50:.1f} / {base.p99:.1f} "
+                     f"| {middle.p50:.1f} / {middle.p99:.1f} | {ours.p50:.1f} / {ours.p99:.1f} "
+                     f"| {base.p50 / ours.p50:.1f}x · {base.p99 / ours.p99:.1f}x "
+                     f"| {ours.rps:.0f} | {errors} |")
+    for variant in (OURS, INDEXED):
+        for endpoint in ENDPOINTS:
+            lite, pg = by.get(("SQLite", variant, endpoint)), by.get(("PostgreSQL", variant, endpoint))
+            if lite and pg:
+                lines.append(f"PostgreSQL / SQLite p50, {endpoint}, {variant}: {pg.p50 / lite.p50:.2f}x")
     return lines
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -351,6 +358,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--mentions", type=int, default=2000)
+    parser.add_argument("--cache-seconds", type=float, default=2.0)
     parser.add_argument("--skip-pg", action="store_true")
     args = parser.parse_args()
     report = bench_rules(args.mentions)
