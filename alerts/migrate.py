@@ -6,6 +6,8 @@ the tests all call this.
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -13,6 +15,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from alerts.db import MIGRATIONS
+
+log = logging.getLogger("yuqing.db")
+logging.getLogger("alembic").setLevel(logging.WARNING)  # one line of ours instead of Alembic's chatter
 
 
 def alembic_config() -> Config:
@@ -35,9 +40,12 @@ def current(engine: Engine) -> str:
 def upgrade(engine: Engine, revision: str = "head") -> str:
     """Apply every migration up to `revision` (idempotent); returns the revision reached."""
     config = alembic_config()
-    if current(engine) == head() and revision == "head":
-        return head()
+    before = current(engine)
+    if before == head() and revision == "head":
+        return before
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-    return current(engine)
+    after = current(engine)
+    log.info("database schema upgraded from revision %s to %s", before or "(empty)", after)
+    return after
