@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Set up, load the demo data and start the service on http://127.0.0.1:8000
+## (the first run prints the administrator's generated password once)
 run: install
 	$(BIN)/yuqing init
 	$(BIN)/yuqing demo
@@ -32,6 +33,7 @@ bench: install
 	$(BIN)/python bench/spider_parse.py
 	$(BIN)/python bench/site_check.py
 	$(BIN)/python bench/es_ingest.py
+	$(BIN)/python bench/alerts_api.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build

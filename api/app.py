@@ -9,15 +9,36 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 
-from api.routes import clippings, events, evidence, mentions, sites, sources, stats
+from alerts.db import Database, open_database
+from alerts.errors import ServiceError
+from alerts.notify.service import Notifier
+from alerts.rules.loader import RuleBook
+from api.cache import ResponseCache
+from api.routes import (
+    alerts,
+    auth,
+    calendar,
+    clippings,
+    events,
+    evidence,
+    mentions,
+    notifications,
+    sites,
+    sources,
+    stats,
+    supervision,
+    tickets,
+    users,
+)
 from api.security import require_role
 from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError
 from yuqing import __version__
 from yuqing.records import ALL_ROLES, Role
 from yuqing.settings import Settings
-from yuqing.wiring import open_mention_store
+from yuqing.wiring import open_mention_store, rules_path
 
 log = logging.getLogger("yuqing.api")
 
@@ -29,32 +50,44 @@ def _reason(exc: RequestValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
-def create_app(settings: Settings, store: MentionStore | None = None,
+def create_app(settings: Settings, store: MentionStore | None = None, db: Database | None = None,
+               notifier: Notifier | None = None, rules: RuleBook | None = None,
                site_store: SiteStore | None = None) -> FastAPI:
     """The API over the configured stores (stores may be passed in, as tests do)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        owned = store is None
+        owned_store, owned_db = store is None, db is None
         app.state.store = store or open_mention_store(settings)
         app.state.sites = site_store or SiteStore(settings.storage.sites_db)
+        app.state.db = db or open_database(settings)
+        app.state.rules = rules or RuleBook(rules_path(settings), db=app.state.db)
+        app.state.notifier = notifier
+        if notifier is None and owned_db:
+            app.state.notifier = Notifier(app.state.db, settings)
+            app.state.db.on_notices = app.state.notifier.publish
         yield
-        if owned:
+        if app.state.notifier is not None and notifier is None:
+            app.state.notifier.close()
+        if owned_store:
             app.state.store.close()
         if getattr(app.state, "evidence", None) is not None:
             app.state.evidence.close()
         if site_store is None:
             app.state.sites.close()
+        if owned_db:
+            app.state.db.close()
 
     app = FastAPI(title="yuqing 舆情监测", version=__version__, lifespan=lifespan,
-                  description="泰山港华燃气舆情监测服务 API")
+                  description="泰山港华燃气舆情监测服务 API。先用 POST /api/auth/login 登录，"
+                              "再以 Authorization: Bearer <令牌> 调用其余接口。")
     app.state.settings = settings
+    app.state.cache = ResponseCache(settings.api.cache_seconds)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            content={"detail": _reason(exc),
-                                     "errors": jsonable_encoder(exc.errors())})
+                            content={"detail": _reason(exc), "errors": jsonable_encoder(exc.errors())})
 
     @app.exception_handler(QueryTooDeep)
     async def too_deep(request: Request, exc: QueryTooDeep) -> JSONResponse:
@@ -67,19 +100,32 @@ def create_app(settings: Settings, store: MentionStore | None = None,
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                             content={"detail": "舆情索引暂时无法访问，请稍后再试"})
 
-    readers = [require_role(*ALL_ROLES)]
-    app.include_router(mentions.router, dependencies=readers)
-    app.include_router(stats.router, dependencies=readers)
-    app.include_router(events.router, dependencies=readers)
-    app.include_router(evidence.router, dependencies=readers)
-    app.include_router(sources.router, dependencies=readers)
-    app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
-    app.include_router(sites.router, dependencies=readers)
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
+    anyone = [require_role(*ALL_ROLES)]
+    app.include_router(auth.router)
+    app.include_router(users.router, dependencies=[require_role(Role.admin)])
+    app.include_router(mentions.router, dependencies=anyone)
+    app.include_router(stats.router, dependencies=anyone)
+    app.include_router(events.router, dependencies=anyone)
+    app.include_router(evidence.router, dependencies=anyone)
+    app.include_router(sources.router, dependencies=anyone)
+    app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
+    app.include_router(sites.router, dependencies=anyone)
+    app.include_router(alerts.router, dependencies=anyone)
+    app.include_router(tickets.router, dependencies=anyone)
+    app.include_router(calendar.router, dependencies=anyone)
+    app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)])
+    app.include_router(notifications.router, dependencies=[require_role(Role.admin, Role.supervisor)])
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the service, its index and its database answer")
     def healthz() -> dict[str, str]:
         app.state.store.count(MentionQuery(limit=0))
+        with app.state.db.read() as session:
+            session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
     return app
-

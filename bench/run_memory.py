@@ -7,6 +7,7 @@ Baseline in the same run: a bare Python interpreter that imports nothing of ours
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -39,6 +40,8 @@ def main() -> None:
         yq = [sys.executable, "-m", "yuqing"]
         subprocess.run([*yq, "init"], cwd=work, env=env, check=True, capture_output=True)
         subprocess.run([*yq, "demo"], cwd=work, env=env, check=True, capture_output=True)
+        subprocess.run([*yq, "users", "add", "bench", "--role", "viewer", "--password-stdin"], cwd=work, env=env,
+                       check=True, capture_output=True, input="bench-password-1\n", text=True)
         port = free_port()
         server = subprocess.Popen([*yq, "run", "--port", str(port), "--no-scheduler"], cwd=work,
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,10 +54,15 @@ def main() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
+            credentials = json.dumps({"username": "bench", "password": "bench-password-1"}).encode()
+            login = urllib.request.Request(f"{base}/api/auth/login", method="POST", data=credentials,
+                                           headers={"Content-Type": "application/json"})
+            token = json.loads(urllib.request.urlopen(login, timeout=10).read())["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
             for path in ("/api/mentions?size=100", "/api/stats/trend", "/api/stats/keywords",
                          "/api/mentions?q=%E5%81%9C%E6%B0%94", "/api/stats/facets/category"):
                 for _ in range(20):
-                    urllib.request.urlopen(base + path, timeout=10).read()
+                    urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10).read()
             ours, baseline = peak_rss_mb(server.pid), peak_rss_mb(bare.pid)
         finally:
             server.terminate()

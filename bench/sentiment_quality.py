@@ -113,6 +113,7 @@ def labels_of(outputs: list[tuple[str, float]], three_class: bool) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="at most N texts per set (quick look)")
+    parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     args = parser.parse_args(argv)
     if not DATASETS.is_dir():
         print(f"skipped: datasets folder not found ({DATASETS}); set YUQING_DATASETS")
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nlp.sentiment_model import SentimentModel
 
     start = time.perf_counter()
-    model = SentimentModel.load()
+    model = SentimentModel.load(args.model)
     load_seconds = time.perf_counter() - start
     snownlp = SnowNLPSentiment()
     seg = segmenter()

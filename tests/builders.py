@@ -25,3 +25,11 @@ def mention(n: int, text: str, *, platform: Platform = Platform.weibo, hours_ago
     }
     values.update(fields)
     return Mention(**values)
+
+
+def actor(role: str, name: str | None = None, department: str = ""):
+    """An acting user of a role (handlers need a department)."""
+    from alerts.actor import Actor
+    from yuqing.records import Role
+
+    return Actor(name=name or f"{role}-user", role=Role(role), department=department)

@@ -38,10 +38,21 @@ class Ingestor:
         self.analyzer = analyzer
         self.store = store
         self._listeners: list[Listener] = []
+        self._closers: list[Callable[[], None]] = []
 
     def listen(self, listener: Listener) -> None:
         """Call `listener` after every ingest that stored something."""
         self._listeners.append(listener)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Call `closer` when the ingestor is closed (listeners release what they hold)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Close the listeners' resources, then the store."""
+        for closer in self._closers:
+            closer()
+        self.store.close()
 
     def ingest(self, mentions: Iterable[Mention]) -> Ingested:
         """Analyse, link to copies and events, and upsert each mention (one at a time, so a

@@ -1,12 +1,18 @@
 """The scheduler inside `yuqing run`: each enabled source is crawled on its interval, the
-own-site targets are checked on theirs, and the own site is crawled for broken links.
+own-site targets are checked on theirs, the own site is crawled for broken links, and the
+closed loop's sweeps run beside them:
+
+- `alerts:bursts` every `alerts.burst_sweep_minutes`: volume bursts against their baseline;
+- `tickets:sla` every `tickets.sla_sweep_minutes`: reminders before deadlines, 督办 after them;
+- `notify:resend` every 10 minutes: deliveries a stopped process left pending;
+- `source-health` every 10 minutes: a source blocked too long opens an operations alert.
 
 Every crawl runs as a child process (`yuqing crawl SOURCE`, `yuqing sites crawl`) with a
 timeout: a crawl that fails or hangs is logged and simply runs again at its next tick; the
-scheduler never dies with it. Site checks run in this process (async HTTP, no reactor),
-one job per distinct interval, each checking the targets that share it. With
-Elasticsearch configured, two upkeep jobs join: the outbox is replayed every few minutes,
-and (with es.retention_months) expired monthly indices are dropped nightly.
+scheduler never dies with it, nor with a failing sweep. Site checks run in this process
+(async HTTP, no reactor), one job per distinct interval. With Elasticsearch configured, two
+upkeep jobs join: the outbox is replayed every few minutes, and (with es.retention_months)
+expired monthly indices are dropped nightly.
 """
 
 from __future__ import annotations
@@ -16,16 +22,24 @@ import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from alerts.db import Database, now_shanghai, open_database
+from alerts.notify.service import Notifier
+from alerts.rules.loader import RuleBook
+from alerts.scheduled import burst_sweep
+from alerts.tickets.scheduled import sla_sweep
 from crawlers.health import BlockedSource, HealthBook, SourceHealthMonitor
 from crawlers.state import CrawlState
+from store.base import MentionStore
 from yuqing.records import SHANGHAI
 from yuqing.settings import Settings
+from yuqing.wiring import open_mention_store, rules_path, source_blocked_alert
 
 log = logging.getLogger("yuqing.scheduler")
 
@@ -84,6 +98,52 @@ def crawl_job(source: str, runner: CrawlRunner) -> None:
         runner(source)
     except Exception:  # the scheduler must outlive any single job
         log.exception("crawl %s: failed; will retry at the next interval", source)
+
+
+@dataclass
+class Loop:
+    """What the sweeps (and the API in the same process) share: database, rules, notifier, index."""
+
+    db: Database
+    rules: RuleBook
+    notifier: Notifier
+    store: MentionStore
+
+    def close(self) -> None:
+        self.notifier.close()
+        self.store.close()
+        self.db.close()
+
+
+def open_loop(settings: Settings, store: MentionStore | None = None) -> Loop:
+    db = open_database(settings)
+    notifier = Notifier(db, settings)
+    db.on_notices = notifier.publish
+    return Loop(db=db, rules=RuleBook(rules_path(settings), db=db), notifier=notifier,
+                store=store or open_mention_store(settings))
+
+
+def sweep_job(name: str, sweep: Callable[[datetime], object]) -> None:
+    """One scheduled sweep; any failure is logged and the next tick tries again."""
+    try:
+        result = sweep(now_shanghai())
+        log.debug("%s: %s", name, result)
+    except Exception:  # the scheduler must outlive any single job
+        log.exception("%s: failed; will run again at the next interval", name)
+
+
+def add_sweeps(scheduler: BackgroundScheduler, settings: Settings, loop: Loop) -> None:
+    """The closed loop's periodic jobs."""
+    jobs: list[tuple[str, int, Callable[[datetime], object]]] = [
+        ("alerts:bursts", settings.alerts.burst_sweep_minutes,
+         lambda now: burst_sweep(loop.db, store=loop.store, rules=loop.rules, settings=settings, now=now)),
+        ("tickets:sla", settings.tickets.sla_sweep_minutes,
+         lambda now: sla_sweep(loop.db, settings=settings, now=now)),
+        ("notify:resend", 10, lambda now: loop.notifier.resend_stale(now=now)),
+    ]
+    for name, minutes, sweep in jobs:
+        scheduler.add_job(sweep_job, IntervalTrigger(minutes=minutes, timezone=SHANGHAI), args=[name, sweep],
+                          id=name, name=name, max_instances=1, coalesce=True)
 
 
 def log_blocked_source(alert: BlockedSource) -> None:
@@ -166,16 +226,22 @@ def _add_site_jobs(scheduler: BackgroundScheduler, settings: Settings, check: Si
 
 
 def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: datetime | None = None,
+                    loop: Loop | None = None,
                     blocked_listeners: list[Callable[[BlockedSource], None]] | None = None,
                     site_runner: SiteCheckRunner | None = None,
                     site_crawler: SiteCrawlRunner | None = None) -> BackgroundScheduler:
     """A scheduler (not yet started) with one interval job per enabled source, the
-    source-health check and the own-site checks. `blocked_listeners` receive each
-    blocked-too-long alert."""
+    source-health check, the own-site checks, and the closed loop's sweeps when `loop` is
+    given. `blocked_listeners` receive each blocked-too-long source (by default: the log,
+    and with `loop` an operations alert)."""
     runner = runner or crawl_in_child(settings)
     scheduler = BackgroundScheduler(timezone=SHANGHAI)
+    if loop is not None:
+        add_sweeps(scheduler, settings, loop)
+    if blocked_listeners is None:
+        blocked_listeners = [log_blocked_source, *([source_blocked_alert(settings)] if loop else [])]
     scheduler.add_job(source_health_job, IntervalTrigger(minutes=HEALTH_CHECK_MINUTES, timezone=SHANGHAI),
-                      args=[settings, blocked_listeners or [log_blocked_source]], id="source-health",
+                      args=[settings, blocked_listeners], id="source-health",
                       name="source health", max_instances=1, coalesce=True)
     start = now or datetime.now(SHANGHAI)
     enabled = [(source, config) for source, config in settings.sources if config.enabled]

@@ -27,6 +27,14 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_ops import (
+    DEFAULT_DEPARTMENTS,
+    AlertSettings,
+    AuthSettings,
+    DepartmentSettings,
+    NotifySettings,
+    TicketSettings,
+)
 from yuqing.settings_sites import SitesSettings
 
 CONFIG_ENV = "YUQING_CONFIG"
@@ -228,6 +236,11 @@ class StorageSettings(_Section):
         """Analysed mentions waiting for Elasticsearch, or rejected by it."""
         return self.data_dir / "es_outbox.sqlite"
 
+    @property
+    def alerts_db(self) -> Path:
+        """Alerts, tickets, users (when no PostgreSQL URL is set)."""
+        return self.data_dir / "yuqing.sqlite"
+
 
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
 
@@ -291,9 +304,9 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     page_size_max: int = Field(default=200, ge=1, le=1000)
-    # Until users and roles exist: with a token set, every /api call must bear it; without
-    # one, /api answers only clients on this machine.
-    token: SecretStr | None = None
+    # The ticket board and the alert list are served from a cache this many seconds (0: never);
+    # any change made through this process shows at once.
+    cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
 
 class ClippingSettings(_Section):
@@ -325,7 +338,24 @@ class Settings(BaseSettings):
     clippings: ClippingSettings = ClippingSettings()
     sites: SitesSettings = SitesSettings()
     es: EsSettings = EsSettings()
+    alerts: AlertSettings = AlertSettings()
+    tickets: TicketSettings = TicketSettings()
+    departments: dict[str, DepartmentSettings] = DEFAULT_DEPARTMENTS
+    notify: NotifySettings = NotifySettings()
+    auth: AuthSettings = AuthSettings()
     timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _departments_exist(self) -> Settings:
+        needed = {"tickets.emergency.department": self.tickets.emergency.department,
+                  "alerts.operations_department": self.alerts.operations_department}
+        for channel_name, channel in self.notify.channels.items():
+            for code in channel.departments:
+                needed[f"notify.channels.{channel_name}.departments"] = code
+        for key, code in needed.items():
+            if code not in self.departments:
+                raise ValueError(f"{key}: unknown department '{code}' (known: {', '.join(self.departments)})")
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -370,7 +400,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _describe(error: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling against yuqing.example.toml)"
     elif error["type"] == "missing":

@@ -1,10 +1,21 @@
 """Builds the stages from settings, so every entry point (CLI, API, crawler, scheduler)
-gets the same index the same way."""
+gets the same index, the same database and the same alert evaluation the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from alerts.db import open_database
+from alerts.flows import AlertEvaluator
+from alerts.notify.service import Notifier
+from alerts.rules.loader import RuleBook
+from alerts.service import open_operational_alert, resolve_operational_alert
 from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
@@ -12,9 +23,11 @@ from store.base import MentionStore, Tokenizer
 from store.evidence import EvidenceStore
 from store.sqlite import SQLiteStore
 from yuqing.ingest import Ingestor
+from yuqing.records import SHANGHAI
 from yuqing.settings import Settings
 
 if TYPE_CHECKING:
+    from crawlers.health import BlockedSource
     from crawlers.sitecheck.incidents import IncidentHooks
 
 
@@ -41,9 +54,23 @@ def open_mention_store(settings: Settings) -> MentionStore:
     return SQLiteStore(settings.storage.mentions_db, query_tokenizer(settings))
 
 
-def build_ingestor(settings: Settings, store: MentionStore | None = None) -> Ingestor:
-    """Analyse → store → notify, with every configured listener attached."""
-    return Ingestor(Analyzer(settings), store or open_mention_store(settings))
+def rules_path(settings: Settings) -> Path:
+    """The alert rule file administrators edit (created from the shipped defaults when missing)."""
+    return settings.alerts.rules_file or settings.storage.data_dir / "alert_rules.yaml"
+
+
+def build_ingestor(settings: Settings, store: MentionStore | None = None, *, alerts: bool = True) -> Ingestor:
+    """Analyse → store → notify, with every configured listener attached: alert evaluation of
+    every newly stored mention (its notices go out after each alert's transaction commits)."""
+    ingestor = Ingestor(Analyzer(settings), store or open_mention_store(settings))
+    if alerts:
+        db = open_database(settings)
+        notifier = Notifier(db, settings)
+        db.on_notices = notifier.publish
+        ingestor.listen(AlertEvaluator(db, RuleBook(rules_path(settings), db=db), settings))
+        ingestor.on_close(notifier.close)
+        ingestor.on_close(db.close)
+    return ingestor
 
 
 def open_evidence_store(settings: Settings) -> EvidenceStore:
@@ -51,10 +78,47 @@ def open_evidence_store(settings: Settings) -> EvidenceStore:
     return EvidenceStore(settings.storage.evidence_dir)
 
 
+@contextmanager
+def operations_session(settings: Settings) -> Iterator[Session]:
+    """A write session on the alerts database whose notices are sent before it closes."""
+    db = open_database(settings)
+    notifier = Notifier(db, settings)
+    db.on_notices = notifier.publish
+    try:
+        with db.write() as session:
+            yield session
+    finally:
+        notifier.close()
+        db.close()
+
+
 def site_incident_hooks(settings: Settings) -> IncidentHooks:
-    """What a site-check incident does. Today it is logged; once the alerts stage exists, pass
-    hooks that open an operational alert and an IT ticket, and mark it recovered (see README,
-    "Own-site health checks")."""
+    """A target failing twice in a row opens an operational alert and a ticket for the IT
+    department; its recovery marks the alert recovered and notes it on the ticket."""
     from crawlers.sitecheck.incidents import IncidentHooks
 
-    return IncidentHooks()
+    def on_incident(*, target, result, streak) -> str:
+        with operations_session(settings) as session:
+            alert = open_operational_alert(
+                session, key=f"site:{target.name}", settings=settings, now=result.checked_at, category="online",
+                title=f"{target.name} 连续{len(streak)}次检查失败：{result.reason_zh}",
+                detail=f"{result.detail}（{result.final_url or target.url}，HTTP {result.http_status or '-'}）")
+            return str(alert.id)
+
+    def on_recovery(*, target, result, incident) -> None:
+        with operations_session(settings) as session:
+            resolve_operational_alert(session, key=f"site:{target.name}", settings=settings,
+                                      now=result.checked_at, note=f"{result.checked_at:%Y-%m-%d %H:%M} 检查恢复正常")
+
+    return IncidentHooks(on_incident=on_incident, on_recovery=on_recovery)
+
+
+def source_blocked_alert(settings: Settings) -> Callable[[BlockedSource], None]:
+    """A source blocked longer than its limit opens an operational alert for the IT department."""
+
+    def alert(blocked: BlockedSource) -> None:
+        with operations_session(settings) as session:
+            open_operational_alert(session, key=f"source:{blocked.source}", title=blocked.message_zh,
+                                   detail=blocked.message_zh, settings=settings, now=datetime.now(SHANGHAI))
+
+    return alert

@@ -35,7 +35,7 @@ class IngestPipeline:
 
     def close_spider(self, spider: Any = None) -> None:
         if self.ingestor:
-            self.ingestor.store.close()
+            self.ingestor.close()
         if self.evidence:
             self.evidence.close()
 

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.api.helpers import sign_in
 from tests.builders import mention
 from tests.conftest import make_settings
 from yuqing.ingest import Ingestor
@@ -11,13 +12,15 @@ from yuqing.records import Platform
 REPORT = "泰山港华燃气岱岳区粥店街道幸福家园从昨天下午停气到现在，打客服电话一直占线，老人孩子吃不上热饭"
 
 
-def test_events_and_collapse(tmp_path, store, analyzer) -> None:
+def test_events_and_collapse(tmp_path, store, analyzer, sqlite_db) -> None:
     ingestor = Ingestor(analyzer, store)
     ingestor.ingest([mention(1, REPORT, hours_ago=10), mention(2, "转发：" + REPORT, hours_ago=9),
                      mention(3, "岱岳区粥店街道幸福家园停气第二天了，燃气公司说在抢修", platform=Platform.news,
                              hours_ago=5),
                      mention(4, "周末去泰山看日出", hours_ago=3)])
-    with TestClient(create_app(make_settings(tmp_path / "data"), store=store)) as client:
+    settings = make_settings(tmp_path / "data")
+    with TestClient(create_app(settings, store=store, db=sqlite_db)) as client:
+        sign_in(client, sqlite_db, settings)
         events = client.get("/api/events").json()
         assert events[0]["event_id"] == "weibo:1" and events[0]["mentions"] == 3
         assert sorted(events[0]["platforms"]) == ["news", "weibo"]

@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from api.app import create_app
+from tests.api.helpers import sign_in
 from tests.builders import mention
 from tests.conftest import make_settings
 from yuqing.records import Platform
-from yuqing.settings import ApiSettings
 
 TEXTS = [
     "泰山港华燃气岱岳区停气三天，客服电话打不通",
@@ -24,15 +23,17 @@ TEXTS = [
 
 
 @pytest.fixture
-def client(tmp_path, store, analyzer) -> Iterator[TestClient]:
+def client(tmp_path, store, analyzer, sqlite_db) -> Iterator[TestClient]:
     items = []
     for i in range(25):  # 25 mentions over 5 days, cycling the texts
         m = mention(i, TEXTS[i % 5], platform=Platform.news if i % 5 == 1 else Platform.weibo,
                     hours_ago=i * 5)
         items.append((m, analyzer.analyze(m)))
     store.upsert(items)
-    app = create_app(make_settings(tmp_path / "data"), store=store)
+    settings = make_settings(tmp_path / "data")
+    app = create_app(settings, store=store, db=sqlite_db)
     with TestClient(app) as c:
+        sign_in(c, sqlite_db, settings)
         yield c
 
 
@@ -120,18 +121,19 @@ def test_health_and_docs(client: TestClient) -> None:
     assert {"/api/mentions", "/api/mentions/{mention_id}", "/api/stats/trend", "/api/stats/keywords"} <= set(paths)
 
 
-def test_token_is_required_when_configured(tmp_path, store) -> None:
-    settings = make_settings(tmp_path / "data", api=ApiSettings(token=SecretStr("s3cret-token")))
-    with TestClient(create_app(settings, store=store)) as c:
-        assert c.get("/api/mentions").status_code == 401
-        assert c.get("/api/mentions", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        ok = c.get("/api/mentions", headers={"Authorization": "Bearer s3cret-token"})
-        assert ok.status_code == 200 and "s3cret-token" not in ok.text
+def test_every_request_needs_a_valid_token(client: TestClient) -> None:
+    token = client.headers.pop("Authorization")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dmlld2VyOng="}):
+        response = client.get("/api/mentions", headers=headers)
+        assert response.status_code == 401 and response.json()["detail"].startswith("请先登录")
+    ok = client.get("/api/mentions", headers={"Authorization": token})
+    assert ok.status_code == 200 and token.split()[1] not in ok.text
 
 
-def test_without_token_only_this_machine_is_served(tmp_path, store) -> None:
-    app = create_app(make_settings(tmp_path / "data"), store=store)
+def test_remote_clients_are_treated_like_local_ones(tmp_path, store, sqlite_db) -> None:
+    settings = make_settings(tmp_path / "data")
+    app = create_app(settings, store=store, db=sqlite_db)
     with TestClient(app, client=("192.0.2.7", 50000)) as remote:
-        assert remote.get("/api/mentions").status_code == 403
-    with TestClient(app, client=("127.0.0.1", 50000)) as local:
-        assert local.get("/api/mentions").status_code == 200
+        assert remote.get("/api/mentions").status_code == 401
+        sign_in(remote, sqlite_db, settings)
+        assert remote.get("/api/mentions").status_code == 200

@@ -8,15 +8,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from api.app import create_app
 from crawlers.sitecheck.errors import Reason
 from crawlers.sitecheck.records import CheckResult, CheckStatus, CrawlProblem, CrawlReport
 from crawlers.sitecheck.store import SiteStore
+from tests.api.helpers import sign_in
 from tests.conftest import make_settings
-from yuqing.records import SHANGHAI
-from yuqing.settings import ApiSettings
+from yuqing.records import SHANGHAI, Role
 from yuqing.settings_sites import SitesSettings
 
 NOW = datetime.now(SHANGHAI).replace(microsecond=0)
@@ -61,8 +60,9 @@ def site_store(tmp_path) -> Iterator[SiteStore]:
 
 
 @pytest.fixture
-def client(settings, store, site_store) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store=store, site_store=site_store)) as c:
+def client(settings, store, site_store, sqlite_db) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store=store, site_store=site_store, db=sqlite_db)) as c:
+        sign_in(c, sqlite_db, settings, Role.viewer)
         yield c
 
 
@@ -101,10 +101,9 @@ def test_latest_crawl(client: TestClient) -> None:
     assert body["problems"][0]["reason_zh"] == "状态码异常"
 
 
-def test_the_routes_need_the_token(tmp_path, store, site_store) -> None:
-    settings = make_settings(tmp_path / "data", api=ApiSettings(token=SecretStr("t0ken")),
-                             sites=SitesSettings(targets=TARGETS))
-    with TestClient(create_app(settings, store=store, site_store=site_store)) as c:
+def test_the_routes_need_a_login(settings, store, site_store, sqlite_db) -> None:
+    with TestClient(create_app(settings, store=store, site_store=site_store, db=sqlite_db)) as c:
         assert c.get("/api/sites").status_code == 401
         assert c.get("/api/sites/crawl").status_code == 401
-        assert c.get("/api/sites", headers={"Authorization": "Bearer t0ken"}).status_code == 200
+        headers = sign_in(c, sqlite_db, settings, Role.handler, department="it")
+        assert c.get("/api/sites", headers=headers).status_code == 200

@@ -8,29 +8,26 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from api.app import create_app
 from crawlers.gaps import GapBook
 from crawlers.health import HealthBook, SourceState
 from crawlers.state import CrawlState
 from store.evidence import Evidence, EvidenceStore
+from tests.api.helpers import add_user, login
 from tests.builders import BASE_TIME, mention
 from tests.conftest import FIXTURES, make_settings
-from yuqing.records import SHANGHAI
-from yuqing.settings import ApiSettings, ClippingSettings
-
-TOKEN = {"Authorization": "Bearer test-token"}
+from yuqing.records import SHANGHAI, Role
+from yuqing.settings import ClippingSettings
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return make_settings(tmp_path / "data", api=ApiSettings(token=SecretStr("test-token")),
-                         clippings=ClippingSettings(max_upload_mb=0.01))
+    return make_settings(tmp_path / "data", clippings=ClippingSettings(max_upload_mb=0.01))
 
 
 @pytest.fixture
-def client(settings, store, analyzer) -> Iterator[TestClient]:
+def client(settings, store, analyzer, sqlite_db) -> Iterator[TestClient]:
     complaint = mention(1, "泰山港华燃气岱岳区停气三天，客服电话打不通")
     store.upsert([(complaint, analyzer.analyze(complaint))])
     with EvidenceStore(settings.storage.evidence_dir) as evidence:
@@ -46,53 +43,55 @@ def client(settings, store, analyzer) -> Iterator[TestClient]:
     gaps.crawled("weibo", "泰安 停气", complete=True, oldest=None, started_at=now - timedelta(hours=30), now=now)
     gaps.failed("weibo", "泰安 停气", reason="http_418", now=now - timedelta(hours=2))
     state.close()
-    with TestClient(create_app(settings, store=store)) as c:
+    with TestClient(create_app(settings, store=store, db=sqlite_db)) as c:
+        add_user(sqlite_db, settings, "pr1", Role.pr)
+        c.pr = login(c, "pr1")  # PR staff may import clippings; requests without it are anonymous
         yield c
 
 
-def test_every_route_needs_the_token(client: TestClient) -> None:
+def test_every_route_needs_a_login(client: TestClient) -> None:
     for path in ("/api/sources", "/api/sources/gaps", "/api/mentions/weibo:1/evidence"):
         assert client.get(path).status_code == 401
     assert client.post("/api/clippings", files={"file": ("a.csv", b"x", "text/csv")}).status_code == 401
 
 
 def test_sources_show_state_reason_and_time_since_success(client: TestClient) -> None:
-    rows = {r["source"]: r for r in client.get("/api/sources", headers=TOKEN).json()}
+    rows = {r["source"]: r for r in client.get("/api/sources", headers=client.pr).json()}
     assert set(rows) >= {"weibo", "wechat", "toutiao", "douyin", "baidu_news", "news_feeds", "people_board", "board"}
     assert rows["weibo"]["state"] == "ok" and rows["weibo"]["minutes_since_success"] == 60
     assert rows["weibo"]["open_gaps"] == 1 and rows["weibo"]["missing_hours"] == 28
     assert rows["douyin"]["state"] == "blocked" and "needs signer/cookie" in rows["douyin"]["reason_zh"]
     assert rows["douyin"]["minutes_since_success"] is None
     assert rows["wechat"]["state"] == "unknown" and rows["board"]["enabled"] is False
-    (gap,) = client.get("/api/sources/gaps", headers=TOKEN).json()
+    (gap,) = client.get("/api/sources/gaps", headers=client.pr).json()
     assert gap["key"] == "泰安 停气" and gap["reason"] == "http_418" and gap["hours"] == 28
 
 
 def test_evidence_returns_the_kept_response(client: TestClient) -> None:
-    body = client.get("/api/mentions/weibo:1/evidence", headers=TOKEN).json()
+    body = client.get("/api/mentions/weibo:1/evidence", headers=client.pr).json()
     (item,) = body["items"]
     assert item["url"].startswith("https://m.weibo.cn/") and item["body"] == "{\"text\": \"停气三天\"}"
     assert item["fetched_at"].startswith("2026-11-20T12:00:00+08:00")
     assert item["size"] == len("{\"text\": \"停气三天\"}".encode())
-    raw = client.get(f"/api/mentions/weibo:1/evidence/{item['sha256']}", headers=TOKEN)
+    raw = client.get(f"/api/mentions/weibo:1/evidence/{item['sha256']}", headers=client.pr)
     assert raw.content == "{\"text\": \"停气三天\"}".encode() and raw.headers["content-security-policy"] == "sandbox"
     assert "attachment" in raw.headers["content-disposition"]
-    missing = client.get("/api/mentions/weibo:404/evidence", headers=TOKEN)
+    missing = client.get("/api/mentions/weibo:404/evidence", headers=client.pr)
     assert missing.status_code == 404 and "不存在" in missing.json()["detail"]
 
 
 def test_clipping_upload_reports_rows_and_limits_size_and_type(client: TestClient) -> None:
     data = (FIXTURES / "clippings" / "bad-rows.csv").read_bytes()
-    report = client.post("/api/clippings", headers=TOKEN, files={"file": ("bad-rows.csv", data, "text/csv")}).json()
+    report = client.post("/api/clippings", headers=client.pr, files={"file": ("bad-rows.csv", data, "text/csv")}).json()
     assert report["accepted"] == 2 and [r["row"] for r in report["rejected"]] == [3, 4, 5, 6]
-    found = client.get("/api/mentions", headers=TOKEN, params={"platform": "clipping"}).json()
+    found = client.get("/api/mentions", headers=client.pr, params={"platform": "clipping"}).json()
     assert found["total"] == 2
-    wrong = client.post("/api/clippings", headers=TOKEN, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
+    wrong = client.post("/api/clippings", headers=client.pr, files={"file": ("x.pdf", b"%PDF", "application/pdf")})
     assert wrong.status_code == 415 and wrong.json()["detail"] == "只支持 CSV 或 XLSX 文件"
-    big = client.post("/api/clippings", headers=TOKEN, files={"file": ("big.csv", b"x" * 20_000, "text/csv")})
+    big = client.post("/api/clippings", headers=client.pr, files={"file": ("big.csv", b"x" * 20_000, "text/csv")})
     assert big.status_code == 413
-    broken = client.post("/api/clippings", headers=TOKEN,
+    broken = client.post("/api/clippings", headers=client.pr,
                          files={"file": ("m.csv", (FIXTURES / "clippings" / "missing-columns.csv").read_bytes(),
                                          "text/csv")})
     assert broken.status_code == 422 and "缺少列" in broken.json()["detail"]
-    assert client.get("/api/mentions", headers=TOKEN, params={"platform": "clipping"}).json()["total"] == 2
+    assert client.get("/api/mentions", headers=client.pr, params={"platform": "clipping"}).json()["total"] == 2

@@ -51,7 +51,7 @@ def test_clear_praise_is_positive(model: SentimentModel) -> None:
 
 def test_factual_notice_is_neutral(model: SentimentModel) -> None:
     label, score = predict(model, NOTICE)
-    low, high = model.band
+    low, high = model.neutral_band
     assert label == "neutral" and low <= score <= high
 
 

@@ -138,8 +138,8 @@ def test_a_server_that_is_not_elasticsearch_is_named_as_such(env: Path, monkeypa
 
 
 @pytest.mark.parametrize(("url", "expected"), [
-    ("ftp://127.0.0.1:9200", "es.url: Value error, 'ftp://127.0.0.1:9200' is not an http(s)://host[:port] URL"),
-    (f"http://elastic:{SECRET}@127.0.0.1:9200", "es.url: Value error, put credentials in es.api_key"),
+    ("ftp://127.0.0.1:9200", "es.url: 'ftp://127.0.0.1:9200' is not an http(s)://host[:port] URL"),
+    (f"http://elastic:{SECRET}@127.0.0.1:9200", "es.url: put credentials in es.api_key"),
     ("http://127.0.0.1:99999", "has an invalid port"),
 ])
 def test_a_malformed_url_is_a_config_error(env: Path, monkeypatch: pytest.MonkeyPatch, url: str,

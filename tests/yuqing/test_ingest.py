@@ -51,3 +51,28 @@ def test_mentions_queued_for_a_down_index_are_not_announced_as_stored(tmp_path, 
     waiting = store.outbox.entries(OutboxStatus.pending)
     assert [e.mention_id for e in waiting] == ["weibo:1", "weibo:2"] and "ConnectionError" in waiting[0].reason
     store.close()
+
+
+def test_the_wired_ingestor_evaluates_new_mentions_into_alerts(tmp_path) -> None:
+    from sqlalchemy import select
+
+    from alerts.db import open_database
+    from alerts.models import Alert
+    from alerts.tickets.models import Ticket
+    from tests.conftest import make_settings
+    from yuqing.wiring import build_ingestor
+
+    settings = make_settings(tmp_path / "data")
+    ingestor = build_ingestor(settings)
+    leak = mention(1, "泰安港华燃气，岱岳区幸福家园小区楼道里燃气味很重，快来人")
+    ingestor.ingest([leak, mention(2, "周末去泰山看日出")])
+    ingestor.ingest([leak])  # a re-crawl of the same post: not new, not evaluated again
+    ingestor.close()
+    db = open_database(settings)
+    with db.read() as session:
+        alerts = session.scalars(select(Alert)).all()
+        tickets = session.scalars(select(Ticket)).all()
+    db.close()
+    assert [(a.kind, a.level, a.mention_count) for a in alerts] == [("life_safety", "red", 1)]
+    assert [(t.department, t.emergency) for t in tickets] == [("repair", True)]
+    assert (tmp_path / "data" / "alert_rules.yaml").is_file()

@@ -137,3 +137,21 @@ def test_upkeep_with_the_cluster_down_logs_one_line(tmp_path, caplog: pytest.Log
     with caplog.at_level(logging.ERROR):
         assert es_upkeep_job(settings, "outbox") is None
     assert f"elasticsearch outbox: Elasticsearch at http://127.0.0.1:{port}: cannot connect" in caplog.text
+
+
+def test_the_closed_loop_sweeps_are_scheduled_and_survive_failures(tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    from yuqing.scheduler import open_loop, sweep_job
+
+    settings = make_settings(tmp_path / "data")
+    loop = open_loop(settings)
+    try:
+        scheduler = build_scheduler(settings, runner=lambda source: 0, loop=loop)
+        jobs = {job.id: job.trigger.interval.total_seconds() for job in scheduler.get_jobs()}
+        sweeps = {name: s for name, s in jobs.items() if name.split(":")[0] in ("alerts", "tickets", "notify")}
+        assert sweeps == {"alerts:bursts": 10 * 60, "tickets:sla": 60, "notify:resend": 600}
+        assert jobs["crawl:weibo"] == 30 * 60
+    finally:
+        loop.close()
+    with caplog.at_level(logging.ERROR):
+        sweep_job("tickets:sla", lambda now: 1 / 0)
+    assert "tickets:sla: failed; will run again" in caplog.text and "ZeroDivisionError" in caplog.text

@@ -45,7 +45,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ("[api]\nport = 'eighty'\n", "api.port: Input should be a valid integer"),
         ("[api]\nport = 70000\n", "api.port: Input should be less than or equal to 65535"),
         ("[sources.weibo]\nkeyword = ['x']\n", "sources.weibo.keyword: unknown key"),
-        ("[entity]\naliases = []\n", "entity.aliases: Value error, must name at least one entry"),
+        ("[entity]\naliases = []\n", "entity.aliases: must name at least one entry"),
         ("[api\nport = 1\n", "not valid TOML"),
         ("[sources.weibo]\ninterval_minutes = 0\n",
          "sources.weibo.interval_minutes: Input should be greater than or equal to 1"),
@@ -104,7 +104,7 @@ def test_secrets_file_beside_the_config_is_merged_and_must_be_private(tmp_path: 
 def test_board_spec_needs_a_page_placeholder(tmp_path: Path) -> None:
     path = write(tmp_path, '[[sources.board.boards]]\nname = "x"\nlist_url = "https://a.example/list"\n'
                            'item = "tr"\nlink = "a"\ncontent = "div"\n')
-    with pytest.raises(ConfigError, match=r"sources.board.boards.0.list_url: Value error, must be an http\(s\) URL"):
+    with pytest.raises(ConfigError, match=r"sources.board.boards.0.list_url: must be an http\(s\) URL"):
         load_settings(path)
 def test_es_url_from_the_short_and_the_nested_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, '[es]\nurl = "http://from-file:9200"\nindex_prefix = "gas"\n')
@@ -120,12 +120,12 @@ def test_es_url_from_the_short_and_the_nested_variable(tmp_path: Path, monkeypat
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[es]\nurl = "localhost:9200"\n', "es.url: Value error, 'localhost:9200' is not an http(s)://host[:port] URL"),
+        ('[es]\nurl = "localhost:9200"\n', "es.url: 'localhost:9200' is not an http(s)://host[:port] URL"),
         ('[es]\nurl = "http://h:9200"\napi_key = "k"\nusername = "u"\npassword = "p"\n',
-         "es: Value error, set either es.api_key or es.username/es.password, not both"),
-        ('[es]\nurl = "http://h:9200"\nusername = "u"\n', "es: Value error, es.username and es.password go together"),
-        ('[es]\nurl = "http://h:9200"\nca_certs = "ca.pem"\n', "es: Value error, es.ca_certs needs https:// URLs"),
-        ('[es]\nindex_prefix = "Yuqing*"\n', "es.index_prefix: Value error, lower-case letters"),
+         "es: set either es.api_key or es.username/es.password, not both"),
+        ('[es]\nurl = "http://h:9200"\nusername = "u"\n', "es: es.username and es.password go together"),
+        ('[es]\nurl = "http://h:9200"\nca_certs = "ca.pem"\n', "es: es.ca_certs needs https:// URLs"),
+        ('[es]\nindex_prefix = "Yuqing*"\n', "es.index_prefix: lower-case letters"),
         ('[es]\nreplicas = -1\n', "es.replicas: Input should be greater than or equal to 0"),
     ],
 )
@@ -143,3 +143,24 @@ def test_store_is_sqlite_without_an_es_url(tmp_path: Path) -> None:
     with open_mention_store(Settings(storage=StorageSettings(data_dir=tmp_path))) as store:
         assert isinstance(store, SQLiteStore)
     assert not (tmp_path / "es_outbox.sqlite").exists()
+
+
+def test_notification_secrets_come_from_the_environment(tmp_path, monkeypatch) -> None:
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[notify.channels.pr_group]\nkind = "dingtalk"\nmin_level = "red"\n', encoding="utf-8")
+    monkeypatch.setenv("YUQING_NOTIFY__CHANNELS__PR_GROUP__URL", "https://oapi.example/robot/send?access_token=T0K3N")
+    monkeypatch.setenv("YUQING_NOTIFY__CHANNELS__PR_GROUP__SECRET", "SECabc")
+    channel = load_settings(config).notify.channels["pr_group"]
+    assert channel.kind == "dingtalk" and channel.min_level == "red"
+    assert channel.url.get_secret_value().endswith("T0K3N") and "T0K3N" not in repr(channel)
+
+
+def test_unknown_departments_are_refused_with_the_key(tmp_path) -> None:
+    config = tmp_path / "yuqing.toml"
+    config.write_text('[tickets.emergency]\ndepartment = "moon"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tickets\.emergency\.department: unknown department .moon."):
+        load_settings(config)
+    config.write_text('[[tickets.sla]]\nlevel = "purple"\nrespond_minutes = 1\nresolve_minutes = 2\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tickets\.sla\.0\.level"):
+        load_settings(config)

@@ -48,7 +48,7 @@ def test_the_documented_example_targets_are_valid(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ('[[sites.targets]]\nname = "a"\nurl = "www.x.cn"\n', "sites.targets.0.url: Value error, 'www.x.cn' is not"),
+    ('[[sites.targets]]\nname = "a"\nurl = "www.x.cn"\n', "sites.targets.0.url: 'www.x.cn' is not"),
     ('[[sites.targets]]\nname = "a"\nurl = "http://x/"\nca_file = "/nope.pem"\n', "CA file not found"),
     ('[[sites.targets]]\nname = "a"\nurl = "http://x/"\nexpect_status = [999]\n', "sites.targets.0.expect_status"),
     ('[[sites.targets]]\nname = "a"\nurl = "http://x/"\n[sites.targets.request]\njson = {a = 1}\n',

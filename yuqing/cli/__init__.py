@@ -1,6 +1,7 @@
 """The `yuqing` command line. Each module registers its commands on the one Typer app."""
 
 from yuqing.cli import (  # noqa: F401  (importing registers the commands)
+    alerts,
     config,
     core,
     es,
@@ -8,6 +9,7 @@ from yuqing.cli import (  # noqa: F401  (importing registers the commands)
     nlp,
     sites,
     sources,
+    users,
 )
 from yuqing.cli.app import app
 

@@ -10,6 +10,7 @@ import typer
 from yuqing.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    from alerts.db import Database
     from store.base import MentionStore
 
 app = typer.Typer(help="泰山港华燃气舆情监测 yuqing: crawl, analyse, index and serve mentions.",
@@ -42,3 +43,16 @@ def store_or_exit(settings: Settings) -> MentionStore:
         return open_mention_store(settings)
     except StoreError as exc:
         fail(str(exc))
+
+
+def database_or_exit(settings: Settings) -> Database:
+    """The migrated database, or one line and exit code 2 when it cannot be opened."""
+    from alerts.db import open_database
+
+    try:
+        return open_database(settings)
+    except Exception as exc:  # unreachable server, bad URL, no permission: say so in one line
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        if settings.alerts.database_url is not None:
+            reason = reason.replace(settings.alerts.database_url.get_secret_value(), "<database_url>")
+        fail(f"cannot open the database: {type(exc).__name__}: {reason[:300]}")

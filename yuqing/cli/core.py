@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit, store_or_exit
+from yuqing.cli.app import ConfigOption, app, database_or_exit, fail, settings_or_exit, store_or_exit
+from yuqing.records import Role
 
 ReplayOption = Annotated[
     Path | None, typer.Option(help="serve saved responses from this directory instead of the network")
@@ -26,13 +27,36 @@ KeywordOption = Annotated[
 
 @app.command()
 def init(config: ConfigOption = None) -> None:
-    """Create the data directory and the empty index (SQLite, or Elasticsearch when configured)."""
+    """Create the data directory, the empty index, the database (migrated), the rule file, and
+    on a fresh installation the first administrator, whose generated password is printed once."""
+    from alerts.db import now_shanghai
+    from alerts.rules.loader import RuleBook
+    from alerts.users.service import count_users, create_user, generate_password
+    from yuqing.wiring import rules_path
+
     settings = settings_or_exit(config)
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     store_or_exit(settings).close()
+    db = database_or_exit(settings)
+    try:
+        RuleBook(rules_path(settings), db=db)
+        with db.write() as session:
+            first = count_users(session) == 0
+            if first:
+                password = generate_password()
+                create_user(session, username="admin", password=password, role=Role.admin, settings=settings,
+                            now=now_shanghai(), display_name="管理员")
+    finally:
+        db.close()
     typer.echo(f"data directory ready: {settings.storage.data_dir.resolve()}")
     if settings.es.url:
         typer.echo(f"mention index: Elasticsearch, alias {settings.es.index_prefix}")
+    if first:
+        typer.echo(f"created the first administrator: user 'admin', password '{password}' (shown only now; "
+                   "change it after logging in, or set another with: yuqing users password admin)")
+    else:
+        typer.echo("users exist already: log in as one of them (yuqing users list; "
+                   "a forgotten password: yuqing users password NAME)")
 
 
 @app.command()
@@ -86,21 +110,25 @@ def run(
     import uvicorn
 
     from api.app import create_app
-    from yuqing.scheduler import build_scheduler
+    from yuqing.scheduler import build_scheduler, open_loop
 
     settings = settings_or_exit(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = store_or_exit(settings)
-    jobs = build_scheduler(settings) if scheduler else None
+    loop = open_loop(settings, store=store)
+    jobs = build_scheduler(settings, loop=loop) if scheduler else None
     if jobs:
         jobs.start()
+    address = f"http://{host or settings.api.host}:{port or settings.api.port}"
+    typer.echo(f"yuqing: API and docs at {address}/docs — log in there (Authorize) or with "
+               f"POST {address}/api/auth/login; no account yet? yuqing users add NAME --role admin")
     try:
-        uvicorn.run(create_app(settings, store), host=host or settings.api.host,
-                    port=port or settings.api.port, log_level="info")
+        uvicorn.run(create_app(settings, loop.store, db=loop.db, notifier=loop.notifier, rules=loop.rules),
+                    host=host or settings.api.host, port=port or settings.api.port, log_level="info")
     finally:
         if jobs:
             jobs.shutdown(wait=False)
-        store.close()
+        loop.close()
 
 
 @app.command()

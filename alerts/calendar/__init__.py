@@ -1,0 +1,1 @@
+"""The operations calendar: planned outages, pipeline works, tariff changes, the heating season."""

@@ -1,0 +1,34 @@
+"""Errors service functions raise; the API turns each into a status code with the message.
+
+Messages are Simplified Chinese: staff read them.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class; `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+class Conflict(ServiceError):
+    """An illegal transition or a stale update: nothing was changed."""
+
+    status = 409
+
+
+class Invalid(ServiceError):
+    status = 422

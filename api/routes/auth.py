@@ -1,0 +1,97 @@
+"""Logging in and out, who am I, changing one's own password."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from alerts.db import now_shanghai
+from alerts.users import service as users
+from api.deps import SettingsDep, WriteSession
+from api.security import CurrentActor, credentials
+from yuqing.records import Role
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class Login(BaseModel):
+    username: str = Field(max_length=80)
+    password: str = Field(max_length=200)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    username: str
+    role: Role
+    department: str
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    department: str
+    via: str
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+def _login(session: WriteSession, settings: SettingsDep, username: str, password: str) -> TokenOut:
+    now = now_shanghai()
+    try:
+        user = users.authenticate(session, username=username, password=password, settings=settings, now=now)
+    except users.LoginFailed:
+        session.commit()  # keep the failure count
+        raise
+    token, expires = users.issue_token(session, user=user, settings=settings, now=now)
+    session.commit()
+    return TokenOut(access_token=token, expires_at=expires, username=user.username, role=Role(user.role),
+                    department=user.department)
+
+
+@router.post("/login", response_model=TokenOut, summary="Log in with user name and password; returns a token")
+def login(body: Login, session: WriteSession, settings: SettingsDep) -> TokenOut:
+    return _login(session, settings, body.username, body.password)
+
+
+@router.post("/token", response_model=TokenOut, include_in_schema=False)
+def token_form(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: WriteSession,
+               settings: SettingsDep) -> TokenOut:
+    """The same login as an OAuth2 password form, for the Authorize button of /docs."""
+    return _login(session, settings, form.username, form.password)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login token")
+def logout(actor: CurrentActor, session: WriteSession,
+           token: Annotated[str | None, Depends(credentials)]) -> Response:
+    if token and actor.via == "user":
+        users.revoke_token(session, token=token)
+        session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=Me, summary="Who is logged in")
+def me(actor: CurrentActor) -> Me:
+    return Me(username=actor.name, display_name=actor.label, role=actor.role, department=actor.department,
+              via=actor.via)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change one's own password")
+def change_password(body: PasswordChange, actor: CurrentActor, session: WriteSession,
+                    settings: SettingsDep) -> Response:
+    now = now_shanghai()
+    if actor.via != "user":
+        raise users.Forbidden("API 密钥没有密码")
+    users.authenticate(session, username=actor.name, password=body.current_password, settings=settings, now=now)
+    users.set_password(session, username=actor.name, password=body.new_password, settings=settings, now=now)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,194 @@
+"""Tickets: the board, the list, one ticket with its trail, and every action through one route.
+Handlers see and act on their own department's tickets only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
+
+from alerts.actor import Actor
+from alerts.db import now_shanghai
+from alerts.levels import Level
+from alerts.tickets import queries
+from alerts.tickets import service as tickets
+from alerts.tickets.models import STATUS_ZH, TicketStatus
+from alerts.tickets.transitions import ACTION_ZH
+from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, WriteSession
+from api.query import _moment
+from api.security import CurrentActor, require_role
+from yuqing.records import Category, Role
+
+router = APIRouter(prefix="/api", tags=["tickets"])
+WORKERS = (Role.admin, Role.pr, Role.handler, Role.supervisor)
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    alert_id: int | None
+    title: str
+    description: str
+    category: str
+    level: Level
+    place: str
+    department: str
+    assignee: str
+    status: TicketStatus
+    emergency: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    respond_due: datetime
+    resolve_due: datetime
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    visited_at: datetime | None
+    closed_at: datetime | None
+    escalation_level: int
+    handler_reply: str
+    public_response: str
+    visit_result: str
+    satisfaction: int | None
+    reopen_count: int
+    version: int
+
+    @computed_field
+    @property
+    def status_zh(self) -> str:
+        return STATUS_ZH[self.status]
+
+
+class TicketEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    from_status: str
+    to_status: str
+    comment: str
+    data: dict
+
+    @computed_field
+    @property
+    def action_zh(self) -> str:
+        return ACTION_ZH.get(self.action, self.action)
+
+
+class TicketDetail(TicketOut):
+    events: list[TicketEventOut]
+    allowed_actions: list[str]
+    suggested_department: str
+
+
+class TicketPage(BaseModel):
+    total: int
+    page: int
+    size: int
+    items: list[TicketOut]
+
+
+class BoardColumn(BaseModel):
+    status: TicketStatus
+    status_zh: str
+    count: int
+    overdue: int
+    items: list[TicketOut]
+
+
+class ActionIn(BaseModel):
+    version: int | None = Field(default=None, description="the version the client saw; 409 if it changed since")
+    comment: str = Field(default="", max_length=4000)
+    department: str | None = None
+    assignee: str | None = Field(default=None, max_length=80)
+    reply: str | None = Field(default=None, max_length=8000)
+    public_response: str | None = Field(default=None, max_length=8000)
+    visit_result: str | None = Field(default=None, max_length=4000)
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+
+
+class Department(BaseModel):
+    code: str
+    name: str
+    categories: list[Category]
+    members: list[str]
+
+
+@router.get("/departments", response_model=list[Department], summary="Departments and what they handle")
+def departments(settings: SettingsDep) -> list[Department]:
+    return [Department(code=code, name=d.name, categories=d.categories, members=d.members)
+            for code, d in settings.departments.items()]
+
+
+BOARD = TypeAdapter(list[BoardColumn])
+
+
+@router.get("/tickets/board", response_model=list[BoardColumn], summary="Open tickets by status, most urgent first")
+def board(session: ReadSession, actor: CurrentActor, db: DbDep, cache: CacheDep, department: str = "",
+          per_column: Annotated[int, Query(ge=1, le=100)] = 20) -> Response:
+    def compute() -> bytes:
+        columns = queries.board(session, actor=actor, now=now_shanghai(), department=department,
+                                per_column=per_column)
+        return BOARD.dump_json([BoardColumn(status=c.status, status_zh=STATUS_ZH[c.status], count=c.count,
+                                            overdue=c.overdue, items=[TicketOut.model_validate(t) for t in c.items])
+                                for c in columns])
+
+    # A handler's board shows their department only: the scope is part of the key.
+    scope = actor.department if actor.role == Role.handler else "*"
+    key = ("board", scope, department, per_column)
+    return Response(cache.get(key, db.generation, compute), media_type="application/json")
+
+
+@router.get("/tickets", response_model=TicketPage, summary="List and filter tickets, most recently changed first")
+def list_tickets(
+    session: ReadSession,
+    actor: CurrentActor,
+    status: Annotated[list[TicketStatus], Query()] = [],  # noqa: B006
+    level: Annotated[list[Level], Query()] = [],  # noqa: B006
+    department: str = "",
+    category: Category | None = None,
+    emergency: bool | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str, Query(max_length=100)] = "",
+    since: Annotated[str | None, Query(description="created from this date or date-time")] = None,
+    until: Annotated[str | None, Query(description="created until this date (inclusive) or date-time")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TicketPage:
+    filters = queries.TicketFilter(statuses=status, levels=[lv.value for lv in level], department=department,
+                                   category=category.value if category else "", emergency=emergency, overdue=overdue,
+                                   text=q, since=_moment("since", since, False), until=_moment("until", until, True))
+    total, items = queries.list_tickets(session, actor=actor, filters=filters, now=now_shanghai(),
+                                        offset=(page - 1) * size, limit=size)
+    return TicketPage(total=total, page=page, size=size, items=[TicketOut.model_validate(t) for t in items])
+
+
+def _detail(session: ReadSession, ticket: object, actor: Actor, settings: SettingsDep) -> TicketDetail:
+    out = TicketOut.model_validate(ticket)
+    return TicketDetail(**out.model_dump(exclude={"status_zh"}),
+                        events=[TicketEventOut.model_validate(e)
+                                for e in tickets.ticket_events(session, ticket_id=out.id)],
+                        allowed_actions=tickets.allowed_actions(ticket, actor),  # type: ignore[arg-type]
+                        suggested_department=tickets.suggest_department(settings, category=out.category))
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, summary="One ticket with its audit trail")
+def get_ticket(ticket_id: int, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> TicketDetail:
+    return _detail(session, tickets.get_ticket(session, ticket_id=ticket_id, actor=actor), actor, settings)
+
+
+@router.post("/tickets/{ticket_id}/actions/{action}", response_model=TicketDetail,
+             summary="Take an action: assign, reassign, return, accept, reply, resolve, visit, redo, close, cancel, "
+                     "escalate, respond_public, comment (409 with the reason when not allowed now)")
+def take_action(ticket_id: int, action: str, body: ActionIn, session: WriteSession, settings: SettingsDep,
+                actor: Annotated[Actor, require_role(*WORKERS)]) -> TicketDetail:
+    fields = body.model_dump(exclude={"version", "comment"}, exclude_none=True)
+    ticket = tickets.transition(session, ticket_id=ticket_id, action=action, actor=actor, settings=settings,
+                                now=now_shanghai(), version=body.version, comment=body.comment, **fields)
+    session.commit()
+    return _detail(session, ticket, actor, settings)

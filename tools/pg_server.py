@@ -1,0 +1,142 @@
+"""A throwaway PostgreSQL server from the Debian package's binaries, for tests and benchmarks.
+
+    python tools/pg_server.py run --workdir /tmp/pg     # prints the URL, stops on Ctrl-C
+
+`initdb` into a temporary directory, `pg_ctl start` on a free loopback port with durability
+switched off (the data is thrown away), `pg_ctl stop` at the end. PostgreSQL refuses to run
+as root, so when we are root the server runs as the `postgres` user the package created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER_OPTIONS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                  "-c max_connections=200 -c shared_buffers=128MB")
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server binaries are not installed (or cannot run here)."""
+
+
+def find_bindir() -> Path:
+    """The directory holding initdb and pg_ctl: $PG_BINDIR, the newest Debian version, or PATH."""
+    candidates = [os.environ.get("PG_BINDIR", "")]
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name),
+                         reverse=True)
+    which = shutil.which("initdb")
+    candidates.append(str(Path(which).resolve().parent) if which else "")
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    raise PostgresUnavailable("PostgreSQL server binaries (initdb, pg_ctl) not found; "
+                              "install them with: apt-get install -y postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    workdir: Path
+    port: int
+    bindir: Path
+    owned_workdir: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise PostgresUnavailable(f"{args[0]} failed: {(done.stderr or done.stdout).strip()[-500:]}")
+        return done
+
+    def start(self) -> PostgresServer:
+        data = self.workdir / "data"
+        if os.geteuid() == 0:
+            try:
+                user = pwd.getpwnam("postgres")
+            except KeyError:
+                raise PostgresUnavailable("running as root and there is no 'postgres' user") from None
+            os.chown(self.workdir, user.pw_uid, user.pw_gid)
+        self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 {SERVER_OPTIONS}"
+        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.workdir / "server.log"),
+                  "-w", "-t", "60", "start")
+        self._wait()
+        return self
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise PostgresUnavailable(f"PostgreSQL did not listen on port {self.port}")
+
+    def stop(self) -> None:
+        with contextlib.suppress(PostgresUnavailable, subprocess.TimeoutExpired):
+            self._run("pg_ctl", "-D", str(self.workdir / "data"), "-m", "immediate", "-w", "stop", timeout=60)
+        if self.owned_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_server(workdir: Path | None = None) -> PostgresServer:
+    """Start a fresh server; the caller must call `stop()`. PostgresUnavailable if it cannot."""
+    bindir = find_bindir()
+    owned = workdir is None
+    # The postgres user must reach the directory: keep it directly under /tmp, not in a
+    # private test directory.
+    directory = Path(tempfile.mkdtemp(prefix="yuqing-pg-")) if workdir is None else workdir
+    directory.mkdir(parents=True, exist_ok=True)
+    server = PostgresServer(directory, free_port(), bindir, owned)
+    try:
+        return server.start()
+    except BaseException:
+        server.stop()
+        raise
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    server = start_server(args.workdir)
+    print(server.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
