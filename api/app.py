@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
+from api.pages import mount_pages
 from api.routes import clippings, events, evidence, mentions, sites, sources, stats
 from api.security import require_role
 from crawlers.sitecheck.store import SiteStore
@@ -61,6 +63,9 @@ def create_app(settings: Settings, store: MentionStore | None = None,
     app.include_router(sources.router, dependencies=readers)
     app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
     app.include_router(sites.router, dependencies=readers)
+
+    mount_pages(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service and its index answer")
     def healthz() -> dict[str, str]:
