@@ -11,7 +11,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 
 from api.pages import mount_pages
-from api.routes import clippings, events, evidence, mentions, sites, sources, stats
+from api.routes import clippings, events, evidence, mentions, reports, sites, sources, stats
 from api.security import require_role
 from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore
@@ -63,6 +63,7 @@ def create_app(settings: Settings, store: MentionStore | None = None,
     app.include_router(sources.router, dependencies=readers)
     app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
     app.include_router(sites.router, dependencies=readers)
+    app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)])
 
     mount_pages(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

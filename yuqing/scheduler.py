@@ -1,5 +1,6 @@
 """The scheduler inside `yuqing run`: each enabled source is crawled on its interval, the
-own-site targets are checked on theirs, and the own site is crawled for broken links.
+own-site targets are checked on theirs, the own site is crawled for broken links, and the
+daily and weekly briefings are made and sent at their configured times.
 
 Every crawl runs as a child process (`yuqing crawl SOURCE`, `yuqing sites crawl`) with a
 timeout: a crawl that fails or hangs is logged and simply runs again at its next tick; the
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.health import BlockedSource, HealthBook, SourceHealthMonitor
@@ -31,6 +33,7 @@ HEALTH_CHECK_MINUTES = 10
 STAGGER_SECONDS = 30
 SiteCheckRunner = Callable[[Sequence[str]], object]
 SiteCrawlRunner = Callable[[], int]
+ReportRunner = Callable[[str, datetime], object]  # (kind, now)
 
 
 def _child(settings: Settings, args: list[str], label: str, ok_codes: tuple[int, ...] = (0,)) -> int:
@@ -117,6 +120,41 @@ def site_crawl_job(runner: SiteCrawlRunner) -> None:
         log.exception("site crawl: failed; will retry at the next interval")
 
 
+def reports_in_process(settings: Settings) -> ReportRunner:
+    """Make, keep and send the report of the previous day (or 7 days) in this process."""
+
+    def run(kind: str, now: datetime) -> object:
+        from yuqing.reports.model import ReportKind
+        from yuqing.reports.service import scheduled_report
+
+        return scheduled_report(settings, ReportKind(kind), now=now)
+
+    return run
+
+
+def report_job(kind: str, runner: ReportRunner, now: datetime | None = None) -> None:
+    """One scheduled briefing; a failure is logged and the next run tries again."""
+    try:
+        runner(kind, now or datetime.now(SHANGHAI))
+    except Exception:  # the scheduler must outlive any single job
+        log.exception("%s report: failed; will retry at the next run", kind)
+
+
+def _add_report_jobs(scheduler: BackgroundScheduler, settings: Settings, runner: ReportRunner) -> None:
+    from yuqing.settings_reports import hour_minute
+
+    config = settings.reports
+    hour, minute = hour_minute(config.daily_time)
+    scheduler.add_job(report_job, CronTrigger(hour=hour, minute=minute, timezone=SHANGHAI), args=["daily", runner],
+                      id="report:daily", name="daily report", max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+    hour, minute = hour_minute(config.weekly_time)
+    scheduler.add_job(report_job, CronTrigger(day_of_week=config.weekly_weekday.cron, hour=hour, minute=minute,
+                                              timezone=SHANGHAI), args=["weekly", runner],
+                      id="report:weekly", name="weekly report", max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+
+
 def _add_site_jobs(scheduler: BackgroundScheduler, settings: Settings, check: SiteCheckRunner,
                    crawl: SiteCrawlRunner, first_run: datetime) -> None:
     sites = settings.sites
@@ -139,7 +177,8 @@ def _add_site_jobs(scheduler: BackgroundScheduler, settings: Settings, check: Si
 def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: datetime | None = None,
                     blocked_listeners: list[Callable[[BlockedSource], None]] | None = None,
                     site_runner: SiteCheckRunner | None = None,
-                    site_crawler: SiteCrawlRunner | None = None) -> BackgroundScheduler:
+                    site_crawler: SiteCrawlRunner | None = None,
+                    report_runner: ReportRunner | None = None) -> BackgroundScheduler:
     """A scheduler (not yet started) with one interval job per enabled source, the
     source-health check and the own-site checks. `blocked_listeners` receive each
     blocked-too-long alert."""
@@ -160,4 +199,6 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: 
     if settings.sites.enabled:
         _add_site_jobs(scheduler, settings, site_runner or site_checks_in_process(settings),
                        site_crawler or site_crawl_in_child(settings), start)
+    if settings.reports.enabled:
+        _add_report_jobs(scheduler, settings, report_runner or reports_in_process(settings))
     return scheduler

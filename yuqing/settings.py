@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_reports import NotifySettings, ReportSettings
 from yuqing.settings_sites import SitesSettings
 
 CONFIG_ENV = "YUQING_CONFIG"
@@ -211,6 +212,10 @@ class StorageSettings(_Section):
     def sites_db(self) -> Path:
         return self.data_dir / "sites.sqlite"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
@@ -249,6 +254,8 @@ class Settings(BaseSettings):
     nlp: NlpSettings = NlpSettings()
     clippings: ClippingSettings = ClippingSettings()
     sites: SitesSettings = SitesSettings()
+    reports: ReportSettings = ReportSettings()
+    notify: NotifySettings = NotifySettings()
     timezone: str = "Asia/Shanghai"
 
     @classmethod

@@ -16,6 +16,7 @@ from yuqing.settings import Settings
 
 if TYPE_CHECKING:
     from crawlers.sitecheck.incidents import IncidentHooks
+    from yuqing.reports.extensions import BriefingExtension
 
 
 def query_tokenizer(settings: Settings) -> Tokenizer:
@@ -46,3 +47,10 @@ def site_incident_hooks(settings: Settings) -> IncidentHooks:
     from crawlers.sitecheck.incidents import IncidentHooks
 
     return IncidentHooks()
+
+
+def briefing_extensions(settings: Settings) -> list[BriefingExtension]:
+    """What later stages add to the daily and weekly briefings. None today; the alerts stage
+    returns one that gives each event its alert and ticket status and adds the new and overdue
+    tickets (see yuqing/reports/extensions.py)."""
+    return []

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep
 from api.query import FiltersDep
-from store.base import Count, Facet, TrendBucket
+from store.base import DISTRICT_SCAN, Count, Facet, TrendBucket, districts
 from yuqing.records import Category, SentimentLabel
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"])
@@ -32,19 +32,6 @@ def keywords(filters: FiltersDep, store: StoreDep,
 def facet(facet: Facet, filters: FiltersDep, store: StoreDep,
           limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[Count]:
     return store.facet(filters, facet, limit)
-
-
-DISTRICT_SCAN = 500  # place values read to sum them by district
-
-
-def districts(places: list[Count]) -> list[Count]:
-    """Places ("岱岳区 粥店街道 幸福家园") summed by their first part ("岱岳区"), largest first."""
-    sums: dict[str, int] = {}
-    for place in places:
-        head = place.value.split()[0] if place.value.strip() else ""
-        if head:
-            sums[head] = sums.get(head, 0) + place.count
-    return [Count(value=v, count=c) for v, c in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 class Overview(BaseModel):
