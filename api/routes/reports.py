@@ -47,7 +47,8 @@ def list_reports(settings: SettingsDep, kind: ReportKind | None = None,
     return [_info(r) for r in report_store(settings).list(kind=kind, limit=limit)]
 
 
-@router.get("/{report_id}", response_model=StoredReport, summary="One briefing: its content as JSON, or the HTML / DOCX file",
+@router.get("/{report_id}", response_model=StoredReport,
+            summary="One briefing: its content as JSON, or the HTML / DOCX file",
             responses={200: {"content": {MEDIA_TYPES["html"]: {}, MEDIA_TYPES["docx"]: {}}},
                        404: {"description": "no such report or format"}})
 def get_report(report_id: str, settings: SettingsDep,
