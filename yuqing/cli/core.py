@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from yuqing.cli.app import ConfigOption, app, fail, settings_or_exit
+from yuqing.settings import CONFIG_ENV
 
 ReplayOption = Annotated[
     Path | None, typer.Option(help="serve saved responses from this directory instead of the network")
@@ -41,6 +43,8 @@ def demo(config: ConfigOption = None) -> None:
     from yuqing.demo import run_demo
 
     settings_or_exit(config)
+    if config is not None:  # the replay runs in a child process: it must read the same config
+        os.environ[CONFIG_ENV] = str(config.resolve())
     with tempfile.TemporaryDirectory(prefix="yuqing-demo-") as work:
         done = run_demo(Path(work), date.today())
     if done.returncode != 0:

@@ -92,9 +92,9 @@ function drawEvents(events) {
   body.replaceChildren(...events.map((e) => el("tr", { dataset: { event: e.event_id } },
     el("td", {}, el("button", { type: "button", class: "link", onclick: () => drill("event", e.event_id, e.summary) },
                     e.summary)),
-    el("td", { class: "n" }, e.mentions), el("td", { class: "n" }, e.negative),
-    el("td", {}, e.platforms.map((p) => label("platform", p)).join("、")),
-    el("td", {}, e.place || "—"), el("td", {}, fmtTime(e.last_seen_at)))));
+    el("td", { class: "n" }, e.mentions), el("td", { class: "n hide-narrow" }, e.negative),
+    el("td", { class: "hide-narrow" }, e.platforms.map((p) => label("platform", p)).join("、")),
+    el("td", {}, e.place || "—"), el("td", { class: "hide-narrow" }, fmtTime(e.last_seen_at)))));
   if (!events.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "暂无事件")));
 }
 
