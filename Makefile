@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/run_memory.py
 	$(BIN)/python bench/spider_parse.py
 	$(BIN)/python bench/site_check.py
+	$(BIN)/python bench/weekly_report.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build
