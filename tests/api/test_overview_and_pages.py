@@ -73,3 +73,26 @@ def test_static_files_and_the_vendored_echarts(client: TestClient) -> None:
     assert hashlib.sha256(echarts.content).hexdigest() == digest
     assert f'version="{version}"' in echarts.text or f'"{version}"' in echarts.text
     assert client.get("/static/../pyproject.toml").status_code == 404
+
+
+def test_every_script_a_page_loads_exists(client: TestClient) -> None:
+    templates = (STATIC.parent / "pages" / "templates").glob("*.html")
+    scripts = {m for t in templates for m in re.findall(r'src="(/static/[^"?]+)', t.read_text(encoding="utf-8"))}
+    assert "/static/js/alerts.js" in scripts and "/static/js/tickets.js" in scripts
+    for script in sorted(scripts):
+        assert client.get(script).status_code == 200, script
+
+
+def test_alert_and_ticket_pages_switch_on_when_their_api_exists(tmp_path, store) -> None:
+    """Once the alerts stage adds its routes (issue 6), the pages leave their placeholders and the
+    login page asks for a user name and password. The routes here only mark their presence."""
+    app = create_app(make_settings(tmp_path / "data"), store=store)
+    for path in ("/api/alerts", "/api/tickets/board", "/api/auth/login"):
+        app.add_api_route(path, lambda: [], methods=["GET"])
+    with TestClient(app) as c:
+        alerts, tickets = c.get("/alerts").text, c.get("/tickets").text
+        assert 'id="placeholder"' not in alerts and "/static/js/alerts.js" in alerts and 'id="alerts"' in alerts
+        assert 'id="placeholder"' not in tickets and "/static/js/tickets.js" in tickets
+        assert "即将上线" not in c.get("/").text
+        login = c.get("/login").text
+        assert 'data-login-mode="password"' in login and 'id="username"' in login and 'id="token"' not in login
