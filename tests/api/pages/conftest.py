@@ -121,7 +121,7 @@ def _prepare(config: Path) -> None:
     generate_report(settings, kind=ReportKind.weekly, day=(now - timedelta(days=1)).date(), now=now)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     _need_browser()
     work = tmp_path_factory.mktemp("e2e")
@@ -153,8 +153,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(service: Service):
+    """Module-scoped: Playwright's sync API runs an event loop in this thread while it is open,
+    which must be gone before other tests call asyncio.run()."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
