@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/site_check.py
 	$(BIN)/python bench/es_ingest.py
 	$(BIN)/python bench/alerts_api.py
+	$(BIN)/python bench/weekly_report.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -16,6 +17,7 @@ from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
 from api.cache import ResponseCache
+from api.pages import mount_pages
 from api.routes import (
     alerts,
     auth,
@@ -25,6 +27,7 @@ from api.routes import (
     evidence,
     mentions,
     notifications,
+    reports,
     sites,
     sources,
     stats,
@@ -120,6 +123,10 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     app.include_router(calendar.router, dependencies=anyone)
     app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)])
     app.include_router(notifications.router, dependencies=[require_role(Role.admin, Role.supervisor)])
+    app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)])
+
+    mount_pages(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the service, its index and its database answer")
     def healthz() -> dict[str, str]:

@@ -86,6 +86,16 @@ CATEGORY_NAMES_ZH: dict[Category, str] = {
     Category.other: "其他",
 }
 
+PLATFORM_NAMES_ZH: dict[Platform, str] = {
+    Platform.weibo: "微博",
+    Platform.wechat: "微信公众号",
+    Platform.toutiao: "今日头条",
+    Platform.douyin: "抖音",
+    Platform.news: "新闻网站",
+    Platform.board: "留言板",
+    Platform.clipping: "报刊广电",
+}
+
 SENTIMENT_NAMES_ZH: dict[SentimentLabel, str] = {
     SentimentLabel.negative: "负面",
     SentimentLabel.neutral: "中性",

@@ -6,6 +6,7 @@ closed loop's sweeps run beside them:
 - `tickets:sla` every `tickets.sla_sweep_minutes`: reminders before deadlines, 督办 after them;
 - `notify:resend` every 10 minutes: deliveries a stopped process left pending;
 - `source-health` every 10 minutes: a source blocked too long opens an operations alert.
+- daily and weekly briefings are made and sent at their configured times.
 
 Every crawl runs as a child process (`yuqing crawl SOURCE`, `yuqing sites crawl`) with a
 timeout: a crawl that fails or hangs is logged and simply runs again at its next tick; the
@@ -49,6 +50,7 @@ STAGGER_SECONDS = 30
 OUTBOX_REPLAY_MINUTES = 5
 SiteCheckRunner = Callable[[Sequence[str]], object]
 SiteCrawlRunner = Callable[[], int]
+ReportRunner = Callable[[str, datetime], object]  # (kind, now)
 
 
 def _child(settings: Settings, args: list[str], label: str, ok_codes: tuple[int, ...] = (0,)) -> int:
@@ -206,6 +208,41 @@ def site_crawl_job(runner: SiteCrawlRunner) -> None:
         log.exception("site crawl: failed; will retry at the next interval")
 
 
+def reports_in_process(settings: Settings) -> ReportRunner:
+    """Make, keep and send the report of the previous day (or 7 days) in this process."""
+
+    def run(kind: str, now: datetime) -> object:
+        from yuqing.reports.model import ReportKind
+        from yuqing.reports.service import scheduled_report
+
+        return scheduled_report(settings, ReportKind(kind), now=now)
+
+    return run
+
+
+def report_job(kind: str, runner: ReportRunner, now: datetime | None = None) -> None:
+    """One scheduled briefing; a failure is logged and the next run tries again."""
+    try:
+        runner(kind, now or datetime.now(SHANGHAI))
+    except Exception:  # the scheduler must outlive any single job
+        log.exception("%s report: failed; will retry at the next run", kind)
+
+
+def _add_report_jobs(scheduler: BackgroundScheduler, settings: Settings, runner: ReportRunner) -> None:
+    from yuqing.settings_reports import hour_minute
+
+    config = settings.reports
+    hour, minute = hour_minute(config.daily_time)
+    scheduler.add_job(report_job, CronTrigger(hour=hour, minute=minute, timezone=SHANGHAI), args=["daily", runner],
+                      id="report:daily", name="daily report", max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+    hour, minute = hour_minute(config.weekly_time)
+    scheduler.add_job(report_job, CronTrigger(day_of_week=config.weekly_weekday.cron, hour=hour, minute=minute,
+                                              timezone=SHANGHAI), args=["weekly", runner],
+                      id="report:weekly", name="weekly report", max_instances=1, coalesce=True,
+                      misfire_grace_time=3600)
+
+
 def _add_site_jobs(scheduler: BackgroundScheduler, settings: Settings, check: SiteCheckRunner,
                    crawl: SiteCrawlRunner, first_run: datetime) -> None:
     sites = settings.sites
@@ -229,7 +266,8 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: 
                     loop: Loop | None = None,
                     blocked_listeners: list[Callable[[BlockedSource], None]] | None = None,
                     site_runner: SiteCheckRunner | None = None,
-                    site_crawler: SiteCrawlRunner | None = None) -> BackgroundScheduler:
+                    site_crawler: SiteCrawlRunner | None = None,
+                    report_runner: ReportRunner | None = None) -> BackgroundScheduler:
     """A scheduler (not yet started) with one interval job per enabled source, the
     source-health check, the own-site checks, and the closed loop's sweeps when `loop` is
     given. `blocked_listeners` receive each blocked-too-long source (by default: the log,
@@ -263,4 +301,6 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: 
     if settings.sites.enabled:
         _add_site_jobs(scheduler, settings, site_runner or site_checks_in_process(settings),
                        site_crawler or site_crawl_in_child(settings), start)
+    if settings.reports.enabled:
+        _add_report_jobs(scheduler, settings, report_runner or reports_in_process(settings))
     return scheduler

@@ -35,6 +35,7 @@ from yuqing.settings_ops import (
     NotifySettings,
     TicketSettings,
 )
+from yuqing.settings_reports import ReportSettings
 from yuqing.settings_sites import SitesSettings
 
 CONFIG_ENV = "YUQING_CONFIG"
@@ -241,6 +242,10 @@ class StorageSettings(_Section):
         """Alerts, tickets, users (when no PostgreSQL URL is set)."""
         return self.data_dir / "yuqing.sqlite"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
 
 _INDEX_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
 
@@ -343,6 +348,7 @@ class Settings(BaseSettings):
     departments: dict[str, DepartmentSettings] = DEFAULT_DEPARTMENTS
     notify: NotifySettings = NotifySettings()
     auth: AuthSettings = AuthSettings()
+    reports: ReportSettings = ReportSettings()
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")

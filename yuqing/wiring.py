@@ -29,6 +29,7 @@ from yuqing.settings import Settings
 if TYPE_CHECKING:
     from crawlers.health import BlockedSource
     from crawlers.sitecheck.incidents import IncidentHooks
+    from yuqing.reports.extensions import BriefingExtension
 
 
 def query_tokenizer(settings: Settings) -> Tokenizer:
@@ -122,3 +123,10 @@ def source_blocked_alert(settings: Settings) -> Callable[[BlockedSource], None]:
                                    detail=blocked.message_zh, settings=settings, now=datetime.now(SHANGHAI))
 
     return alert
+
+
+def briefing_extensions(settings: Settings) -> list[BriefingExtension]:
+    """What later stages add to the daily and weekly briefings. None today; the alerts stage
+    returns one that gives each event its alert and ticket status and adds the new and overdue
+    tickets (see yuqing/reports/extensions.py)."""
+    return []

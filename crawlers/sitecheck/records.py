@@ -62,6 +62,11 @@ class Incident(BaseModel):
     alert_ref: str | None = None  # what the alert hook returned (e.g. the alert's id)
     recovered_at: ShanghaiTime | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def reason_zh(self) -> str:
+        return REASON_NAMES_ZH[self.reason]
+
 
 class WindowStats(BaseModel):
     window: str  # "24h", "7d", "30d"

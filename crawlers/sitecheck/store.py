@@ -232,6 +232,15 @@ class SiteStore:
                                    .order_by(IncidentRow.opened_at.desc()).limit(limit))
             return [_incident(row) for row in rows]
 
+    def incidents_between(self, since: datetime, until: datetime) -> list[Incident]:
+        """Incidents open at any time in [since, until), oldest first (for reports)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(IncidentRow).where(
+                IncidentRow.opened_at < _db(until),
+                (IncidentRow.recovered_at.is_(None)) | (IncidentRow.recovered_at >= _db(since)))
+                .order_by(IncidentRow.opened_at, IncidentRow.id))
+            return [_incident(row) for row in rows]
+
     def open_incident(self, *, target: str, opened_at: datetime, reason: str, detail: str,
                       alert_ref: str | None) -> Incident:
         with Session(self.engine) as session, session.begin():

@@ -29,12 +29,16 @@ from tests.builders import mention
 from tests.conftest import make_settings
 from yuqing.ingest import Ingestor
 from yuqing.records import Role
+from yuqing.reports.model import ReportKind
+from yuqing.reports.service import generate_report
 from yuqing.settings_sites import SitesSettings
 
 ADMIN, PR, HANDLER, SUPERVISOR, VIEWER = "admin", "pr", "handler", "supervisor", "viewer"
 ALL = {ADMIN, PR, HANDLER, SUPERVISOR, VIEWER}
 PUBLIC_PATHS = {"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/api/auth/login",
-                "/api/auth/token"}
+                "/api/auth/token",
+                # Page shells: markup and scripts only; every figure they show comes from /api.
+                "/", "/login", "/overview", "/alerts", "/tickets", "/sites", "/reports"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ MATRIX = [
     call("GET", "/api/stats/trend", ALL),
     call("GET", "/api/stats/keywords", ALL),
     call("GET", "/api/stats/facets/{facet}", ALL),
+    call("GET", "/api/stats/overview", ALL),
+    call("GET", "/api/reports", {ADMIN, PR, SUPERVISOR, VIEWER}),
+    call("GET", "/api/reports/{report_id}", {ADMIN, PR, SUPERVISOR, VIEWER}),
     call("GET", "/api/events", ALL),
     call("GET", "/api/events/{event_id}", ALL, path_values={"event_id": "weibo:1"}),
     call("GET", "/api/mentions/{mention_id}/evidence", ALL),
@@ -132,9 +139,10 @@ def world(tmp_path, store, analyzer, sqlite_db: Database) -> Iterator[tuple[Test
     for role in ALL:
         add_user(db, settings, role, role, "customer" if role == HANDLER else "")
     add_user(db, settings, "target", Role.viewer)
+    report = generate_report(settings, kind=ReportKind.daily, day=now.date(), now=now, store=store, extensions=[])
     values = {"username": "target", "name": "old-key", "mention_id": "weibo:1", "facet": "platform",
               "alert_id": str(outcome.alert_id), "ticket_id": str(ticket.id), "action": "comment",
-              "event_id": str(planned.id), "sha256": kept}
+              "event_id": str(planned.id), "sha256": kept, "report_id": report.id}
     with TestClient(create_app(settings, store=store, db=db, rules=rules)) as client:
         yield client, values
 

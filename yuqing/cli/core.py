@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ import typer
 
 from yuqing.cli.app import ConfigOption, app, database_or_exit, fail, settings_or_exit, store_or_exit
 from yuqing.records import Role
+from yuqing.settings import CONFIG_ENV
 
 ReplayOption = Annotated[
     Path | None, typer.Option(help="serve saved responses from this directory instead of the network")
@@ -65,6 +67,8 @@ def demo(config: ConfigOption = None) -> None:
     from yuqing.demo import run_demo
 
     settings_or_exit(config)
+    if config is not None:  # the replay runs in a child process: it must read the same config
+        os.environ[CONFIG_ENV] = str(config.resolve())
     with tempfile.TemporaryDirectory(prefix="yuqing-demo-") as work:
         done = run_demo(Path(work), date.today())
     if done.returncode != 0:

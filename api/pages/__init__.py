@@ -1,0 +1,128 @@
+"""The built-in web pages: HTML shells (Jinja2) that draw with vanilla JS and ECharts from
+the JSON API. A page holds no data itself; every figure comes from an /api route that checks
+the caller's credentials and role, so the shells are served without a login.
+
+Credentials are handled in one place, `api/static/js/auth.js`. The login page asks for the
+access token (`api.token`) while the app has no `POST /api/auth/login` route, and for a user
+name and password as soon as it has one (users and roles, issue 6): `login_mode()` below.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from yuqing import __version__
+from yuqing.records import CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+
+# Pages hold no inline script: the labels travel as a JSON data block, which CSP allows.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    title: str
+    roles: tuple[Role, ...]  # who sees the item (the API enforces it again)
+    needs: str = ""  # an API route the page needs; without it the page is a placeholder
+
+
+NAV = (
+    NavItem("/", "舆情总览", tuple(Role)),
+    NavItem("/alerts", "预警审核", READERS, needs="/api/alerts"),
+    NavItem("/tickets", "工单督办", (Role.admin, Role.pr, Role.handler, Role.supervisor, Role.viewer),
+            needs="/api/tickets/board"),
+    NavItem("/sites", "站点健康", tuple(Role)),
+    NavItem("/reports", "舆情简报", READERS),
+)
+
+
+def _paths(app: FastAPI) -> set[str]:
+    return {getattr(route, "path", "") for route in app.routes}
+
+
+def login_mode(app: FastAPI) -> str:
+    """"password" once users exist (POST /api/auth/login), else "token" (api.token)."""
+    return "password" if "/api/auth/login" in _paths(app) else "token"
+
+
+def _labels() -> str:
+    return json.dumps({"category": {k.value: v for k, v in CATEGORY_NAMES_ZH.items()},
+                       "sentiment": {k.value: v for k, v in SENTIMENT_NAMES_ZH.items()},
+                       "platform": {k.value: v for k, v in PLATFORM_NAMES_ZH.items()},
+                       "role": {"admin": "管理员", "pr": "舆情专员", "handler": "责任部门",
+                                "supervisor": "督查专班", "viewer": "只读用户"}},
+                      ensure_ascii=False).replace("</", "<\\/")
+
+
+def _render(request: Request, template: str, active: str) -> HTMLResponse:
+    paths = _paths(request.app)
+    nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles),
+            "ready": not i.needs or i.needs in paths} for i in NAV]
+    current = next((i for i in nav if i["path"] == active), None)
+    context = {"nav": nav, "active": active, "ready": current["ready"] if current else True,
+               "login_mode": login_mode(request.app), "labels": _labels(), "version": __version__,
+               "title": current["title"] if current else "登录",
+               "company": request.app.state.settings.entity.name}
+    response = templates.TemplateResponse(request, template, context)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request) -> HTMLResponse:
+    return _render(request, "overview.html", "/")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _render(request, "login.html", "/login")
+
+
+@router.get("/sites", response_class=HTMLResponse)
+def sites_page(request: Request) -> HTMLResponse:
+    return _render(request, "sites.html", "/sites")
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request) -> HTMLResponse:
+    return _render(request, "alerts.html", "/alerts")
+
+
+@router.get("/tickets", response_class=HTMLResponse)
+def tickets_page(request: Request) -> HTMLResponse:
+    return _render(request, "tickets.html", "/tickets")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> HTMLResponse:
+    return _render(request, "reports.html", "/reports")
+
+
+@router.get("/overview")
+def overview_alias() -> RedirectResponse:
+    return RedirectResponse("/", status_code=308)
+
+
+def mount_pages(app: FastAPI) -> None:
+    """Serve the pages and their static files (CSS, JS, vendored ECharts) from this app."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(router)

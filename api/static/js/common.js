@@ -1,0 +1,99 @@
+// What every page shares: labels, safe DOM building, dates, the shell (user, nav by role).
+import { currentUser, logout, toLogin } from "./auth.js";
+
+export const LABELS = JSON.parse(document.getElementById("yuqing-labels").textContent);
+
+export const label = (kind, value) => (LABELS[kind] && LABELS[kind][value]) || value;
+
+// Build an element: el("td", {class: "n", onclick: f}, "text", child...). Text is never parsed as HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// A search highlight ("…<em>停气</em>…", HTML-escaped by the server) as DOM nodes, never as HTML.
+export function highlighted(snippet) {
+  const parts = [];
+  const text = document.createElement("textarea");
+  for (const [i, piece] of snippet.split(/<\/?em>/).entries()) {
+    text.innerHTML = piece; // decodes the server's entities inside a textarea: no elements are created
+    parts.push(i % 2 ? el("mark", {}, text.value) : text.value);
+  }
+  return parts;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+// "2026-11-20 14:05" in Asia/Shanghai, whatever the browser's zone.
+export function fmtTime(iso) {
+  if (!iso) return "—";
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+         `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
+// Today's date in Asia/Shanghai as YYYY-MM-DD, shifted by `days`.
+export function shanghaiDay(days = 0) {
+  const d = new Date(Date.now() + 8 * 3600_000 + days * 86_400_000);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+export const fmtNumber = (n) => (n === null || n === undefined ? "—" : Number(n).toLocaleString("zh-CN"));
+
+export function toast(message, kind = "info") {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  box.className = `toast ${kind}`;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
+// Who is logged in, shown in the header; nav items the role may not use are hidden.
+export async function initShell() {
+  let user;
+  try {
+    user = await currentUser();
+  } catch (error) {
+    toast(`无法获取登录信息：${error.message}`, "error");
+    return null;
+  }
+  if (!user) {
+    toLogin();
+    return null;
+  }
+  const name = document.getElementById("user-name");
+  if (name) name.textContent = `${user.display_name || user.username}（${label("role", user.role)}）`;
+  document.getElementById("logout")?.addEventListener("click", () => logout());
+  for (const link of document.querySelectorAll("#nav a[data-roles]")) {
+    link.hidden = !link.dataset.roles.split(" ").includes(user.role);
+  }
+  return user;
+}
+
+// Keep the page's filters in the address bar, so a view can be shared and reloaded.
+export function readHash() {
+  const params = new URLSearchParams(window.location.hash.slice(1));
+  const out = {};
+  for (const [key, value] of params) (out[key] ||= []).push(value);
+  return out;
+}
+
+export function writeHash(values) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    for (const one of [].concat(value)) if (one !== "" && one !== undefined && one !== null) params.append(key, one);
+  }
+  history.replaceState(null, "", `#${params.toString()}`);
+}

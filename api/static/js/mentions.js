@@ -1,0 +1,26 @@
+// One mention as a list item: when, where, who, sentiment, categories, text, engagement, link.
+import { el, fmtNumber, fmtTime, highlighted, label } from "./common.js";
+
+const safeUrl = (url) => (/^https?:\/\//i.test(url || "") ? url : null);
+
+export function mentionItem(item) {
+  const m = item.mention;
+  const text = item.highlight ? highlighted(item.highlight)
+                              : (m.text.length > 160 ? `${m.text.slice(0, 160)}…` : m.text);
+  const author = m.author.name + (m.author.followers ? `（粉丝 ${fmtNumber(m.author.followers)}）` : "");
+  const url = safeUrl(m.url);
+  return el("li", { class: `mention ${item.sentiment}`, dataset: { id: m.id } },
+    el("div", { class: "meta" },
+      el("time", { datetime: m.published_at }, fmtTime(m.published_at)),
+      el("span", { class: "platform" }, label("platform", m.platform)),
+      el("span", { class: "author" }, author || "—"),
+      el("span", { class: `badge ${item.sentiment}` }, label("sentiment", item.sentiment)),
+      ...item.categories.map((c) => el("span", { class: "tag" }, label("category", c))),
+      item.analysis.place ? el("span", { class: "place" }, item.analysis.place) : null,
+      item.duplicates ? el("span", { class: "tag" }, `相似 ${item.duplicates} 条`) : null),
+    m.title ? el("div", { class: "title" }, m.title) : null,
+    el("p", { class: "text" }, text),
+    el("div", { class: "foot" },
+      el("span", {}, `转发 ${fmtNumber(m.reposts)} · 评论 ${fmtNumber(m.comments)} · 点赞 ${fmtNumber(m.likes)}`),
+      url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "原文") : null));
+}

@@ -1,0 +1,231 @@
+// 舆情总览: the filter bar drives every chart; clicking a chart element (or a keyword, or an
+// event) adds a drill-down chip that filters the mention list below the charts.
+import { getJSON } from "./api.js";
+import { barOption, COLORS, draw, pieOption, trendOption } from "./charts.js";
+import { el, fmtNumber, fmtTime, initShell, LABELS, label, readHash, shanghaiDay, toast, writeHash } from "./common.js";
+import { mentionItem } from "./mentions.js";
+
+const PAGE_SIZE = 20;
+const form = document.getElementById("filters");
+const state = { drill: {}, page: 1, sort: "newest" };
+const DRILL_NAMES = { day: "日期", sentiment: "情感", platform: "平台", category: "类别", place: "地点",
+                      author: "作者", q: "关键词", event: "事件" };
+
+function fillSelect(id, kind) {
+  const select = document.getElementById(id);
+  for (const [value, name] of Object.entries(LABELS[kind])) select.append(el("option", { value }, name));
+}
+
+// The filter bar as API parameters.
+function filters() {
+  const data = new FormData(form);
+  const out = { platform: data.get("platform"), sentiment: data.get("sentiment"), category: data.get("category"),
+                place: data.get("place").trim(), q: data.get("q").trim(),
+                relevant: data.get("relevant") ? "true" : "" };
+  const range = data.get("range");
+  if (range === "custom") {
+    out.since = data.get("since");
+    out.until = data.get("until");
+  } else if (range !== "all") {
+    out.since = shanghaiDay(1 - Number(range));
+    out.until = shanghaiDay(0);
+  }
+  return out;
+}
+
+// The filter bar plus the drill-down chips, for the mention list.
+function listParams() {
+  const params = { ...filters() };
+  const { day, q, event, ...rest } = state.drill;
+  Object.assign(params, rest);
+  if (day) params.since = params.until = day;
+  if (q) params.q = [params.q, q].filter(Boolean).join(" ");
+  return params;
+}
+
+function setBusy(id, busy) {
+  document.getElementById(id).dataset.state = busy;
+}
+
+function drawKpis(data) {
+  const s = data.sentiment;
+  document.getElementById("kpi-total").textContent = fmtNumber(data.total);
+  document.getElementById("kpi-negative").textContent = fmtNumber(s.negative);
+  document.getElementById("kpi-neutral").textContent = fmtNumber(s.neutral);
+  document.getElementById("kpi-positive").textContent = fmtNumber(s.positive);
+  document.getElementById("kpi-negative-share").textContent =
+    data.total ? `${((100 * s.negative) / data.total).toFixed(1)}%` : "—";
+}
+
+const pick = (key, value) => () => drill(key, value);
+
+function drawCharts(data) {
+  draw("chart-trend", trendOption(data.trend, LABELS.sentiment), (p) => {
+    state.drill.day = data.trend[p.dataIndex].day;
+    drill("sentiment", p.seriesId);
+  });
+  const pie = ["negative", "neutral", "positive"].map((k) => ({ id: k, name: label("sentiment", k),
+                                                               value: data.sentiment[k], color: COLORS[k] }));
+  draw("chart-sentiment", pieOption(pie.filter((p) => p.value)), (p) => pick("sentiment", p.data.id)());
+  const bars = (items, kind) => items.map((c) => ({ id: c.value, name: kind ? label(kind, c.value) : c.value,
+                                                   value: c.count }));
+  draw("chart-platform", barOption(bars(data.platform, "platform")), (p) => pick("platform", p.data.id)());
+  draw("chart-category", barOption(bars(data.category, "category"), COLORS.negative),
+       (p) => pick("category", p.data.id)());
+  draw("chart-district", barOption(bars(data.district)), (p) => pick("place", p.data.id)());
+  draw("chart-author", barOption(bars(data.author)), (p) => pick("author", p.data.id)());
+  drawCloud(data.keywords);
+}
+
+function drawCloud(keywords) {
+  const box = document.getElementById("cloud");
+  const most = Math.max(1, ...keywords.map((k) => k.count));
+  box.replaceChildren(...keywords.map((k, i) => el("button", {
+    type: "button", class: `word w${i % 5}`, style: `font-size:${(0.8 + 1.2 * (k.count / most)).toFixed(2)}rem`,
+    title: `${k.value}：${k.count}`, dataset: { word: k.value, count: k.count }, onclick: pick("q", k.value),
+  }, k.value)));
+  if (!keywords.length) box.append(el("p", { class: "empty" }, "暂无关键词"));
+}
+
+function drawEvents(events) {
+  const body = document.querySelector("#events tbody");
+  body.replaceChildren(...events.map((e) => el("tr", { dataset: { event: e.event_id } },
+    el("td", {}, el("button", { type: "button", class: "link", onclick: () => drill("event", e.event_id, e.summary) },
+                    e.summary)),
+    el("td", { class: "n" }, e.mentions), el("td", { class: "n hide-narrow" }, e.negative),
+    el("td", { class: "hide-narrow" }, e.platforms.map((p) => label("platform", p)).join("、")),
+    el("td", {}, e.place || "—"), el("td", { class: "hide-narrow" }, fmtTime(e.last_seen_at)))));
+  if (!events.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "暂无事件")));
+}
+
+function drawChips() {
+  const box = document.getElementById("drill");
+  box.replaceChildren(...Object.entries(state.drill).filter(([k]) => k !== "eventTitle").map(([key, value]) => {
+    const shown = key === "event" ? state.drill.eventTitle : ["sentiment", "platform", "category"].includes(key)
+      ? label(key, value) : value;
+    return el("button", { type: "button", class: "chip", dataset: { key }, title: "点击取消",
+                          onclick: () => undrill(key) }, `${DRILL_NAMES[key]}：${shown} ×`);
+  }));
+}
+
+async function loadMentions() {
+  setBusy("mention-section", "loading");
+  const list = document.getElementById("mentions");
+  try {
+    let items;
+    let total;
+    if (state.drill.event) {
+      const detail = await getJSON(`/api/events/${encodeURIComponent(state.drill.event)}`, { size: 200 });
+      items = detail.mentions;
+      total = items.length;
+    } else {
+      const page = await getJSON("/api/mentions", { ...listParams(), sort: state.sort, page: state.page,
+                                                    size: PAGE_SIZE });
+      items = page.items;
+      total = page.total;
+    }
+    list.replaceChildren(...items.map(mentionItem));
+    if (!items.length) list.append(el("li", { class: "empty" }, "没有符合条件的信息"));
+    document.getElementById("mention-total").textContent = `共 ${fmtNumber(total)} 条`;
+    document.getElementById("mention-total").dataset.total = total;
+    const pages = state.drill.event ? 1 : Math.max(1, Math.ceil(total / PAGE_SIZE));
+    document.getElementById("page-no").textContent = `${state.page} / ${pages}`;
+    document.getElementById("prev").disabled = state.page <= 1;
+    document.getElementById("next").disabled = state.page >= pages;
+    setBusy("mention-section", "ready");
+  } catch (error) {
+    setBusy("mention-section", "error");
+    toast(`信息列表加载失败：${error.message}`, "error");
+  }
+}
+
+function drill(key, value, title) {
+  state.drill[key] = value;
+  if (key === "event") state.drill.eventTitle = title;
+  state.page = 1;
+  drawChips();
+  saveHash();
+  loadMentions();
+  document.getElementById("mention-section").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function undrill(key) {
+  delete state.drill[key];
+  if (key === "event") delete state.drill.eventTitle;
+  state.page = 1;
+  drawChips();
+  saveHash();
+  loadMentions();
+}
+
+function saveHash() {
+  const values = Object.fromEntries(new FormData(form));
+  for (const [key, value] of Object.entries(state.drill)) values[`d.${key}`] = value;
+  writeHash(values);
+}
+
+function restoreHash() {
+  const saved = readHash();
+  for (const [key, [value]] of Object.entries(saved)) {
+    if (key.startsWith("d.")) state.drill[key.slice(2)] = value;
+    else if (form.elements[key] && form.elements[key].type === "checkbox") form.elements[key].checked = value === "on";
+    else if (form.elements[key]) form.elements[key].value = value;
+  }
+  if (Object.keys(saved).length && !saved.relevant) form.elements.relevant.checked = false;
+}
+
+async function refresh() {
+  setBusy("kpis", "loading");
+  const params = filters();
+  try {
+    const [data, events] = await Promise.all([getJSON("/api/stats/overview", params),
+                                              getJSON("/api/events", { ...params, limit: 10 })]);
+    drawKpis(data);
+    drawCharts(data);
+    drawEvents(events);
+    setBusy("kpis", "ready");
+  } catch (error) {
+    setBusy("kpis", "error");
+    toast(`加载失败：${error.message}`, "error");
+  }
+  await loadMentions();
+}
+
+function syncRange() {
+  const custom = form.elements.range.value === "custom";
+  for (const box of form.querySelectorAll(".custom-range")) box.hidden = !custom;
+}
+
+async function main() {
+  fillSelect("f-platform", "platform");
+  fillSelect("f-sentiment", "sentiment");
+  fillSelect("f-category", "category");
+  restoreHash();
+  syncRange();
+  drawChips();
+  form.elements.range.addEventListener("change", syncRange);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.page = 1;
+    saveHash();
+    refresh();
+  });
+  form.addEventListener("reset", () => setTimeout(() => {
+    state.drill = {};
+    state.page = 1;
+    syncRange();
+    drawChips();
+    saveHash();
+    refresh();
+  }));
+  document.getElementById("sort").addEventListener("change", (event) => {
+    state.sort = event.target.value;
+    state.page = 1;
+    loadMentions();
+  });
+  document.getElementById("prev").addEventListener("click", () => { state.page -= 1; loadMentions(); });
+  document.getElementById("next").addEventListener("click", () => { state.page += 1; loadMentions(); });
+  if (await initShell()) await refresh();
+}
+
+main();
