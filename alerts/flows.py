@@ -2,9 +2,10 @@
 
 `AlertEvaluator` is the ingest listener (`yuqing.wiring.build_ingestor` attaches it). For each
 new mention that matches a rule it finds the open alert of the same event — a reply to a
-mention already in an alert, a near-duplicate (SimHash within `alerts.fingerprint_bits`), or
-the same complaint category at the same place within `alerts.event_window_hours` — and
-attaches the mention to it, raising the level when the mention or the event's size calls for
+mention already in an alert, or a mention of the same event as the NLP stage linked it at
+ingest (`Analysis.event_id`: near-duplicates, and the same problem at the same place across
+platforms; see nlp/events.py), seen within `alerts.event_window_hours` — and attaches the
+mention to it, raising the level when the mention or the event's size calls for
 more. Otherwise it opens a new alert. A dismissed event stays quiet for `alerts.suppress_hours`
 unless a mention of it now calls for a higher level than the one dismissed.
 
@@ -35,13 +36,11 @@ from alerts.rules.loader import RuleBook
 from alerts.service import record
 from alerts.tickets import service as tickets
 from alerts.tickets.models import Ticket, TicketStatus
-from nlp.fingerprint import distance
 from yuqing.ingest import Ingested
 from yuqing.records import Analysis, Mention
 from yuqing.settings import Settings
 
 log = logging.getLogger("yuqing.alerts")
-EMPTY_FINGERPRINT = "0" * 16
 _PG_LOCK = 0x79757169  # serialises event matching across processes on PostgreSQL
 
 
@@ -73,20 +72,6 @@ def _summary(mention: Mention) -> str:
     return f"{body}\n来源：{source} @{author} {mention.published_at:%m-%d %H:%M} {mention.url}".strip()
 
 
-def _near(a: str, b: str, bits: int) -> bool:
-    return a != EMPTY_FINGERPRINT and b != EMPTY_FINGERPRINT and bool(a) and bool(b) and distance(a, b) <= bits
-
-
-def same_place(a: str, b: str, coarse: set[str]) -> bool:
-    """Equal places, or the same finest place (a street or 小区, not just the city or a district)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    finest_a, finest_b = a.split()[-1], b.split()[-1]
-    return finest_a == finest_b and finest_a not in coarse and len(finest_a) >= 3
-
-
 def find_event(session: Session, *, mention: Mention, analysis: Analysis, life_safety: bool, settings: Settings,
                now: datetime) -> Alert | None:
     """The alert this mention's event already has (open first, then one dismissed but suppressed)."""
@@ -96,23 +81,15 @@ def find_event(session: Session, *, mention: Mention, analysis: Analysis, life_s
                                        Alert.kind != AlertKind.burst.value).limit(1))
         if parent is not None and (parent.status in OPEN_STATUSES or (parent.suppress_until or now) > now):
             return parent
+    if not analysis.event_id:  # no event link (irrelevant, or the index was down at ingest)
+        return None
     kinds = [AlertKind.life_safety.value] if life_safety else [AlertKind.mention.value, AlertKind.life_safety.value]
     since = now - timedelta(hours=settings.alerts.event_window_hours)
-    candidates = list(session.scalars(select(Alert).where(Alert.kind.in_(kinds), or_(
-        and_(Alert.status.in_([s.value for s in OPEN_STATUSES]), Alert.last_seen_at >= since),
-        and_(Alert.status == AlertStatus.dismissed.value, Alert.suppress_until > now),
-    )).order_by(Alert.last_seen_at.desc())))
-    if not candidates:
-        return None
-    category = primary_category(analysis.category_codes)
-    prints: dict[int, list[str]] = {}
-    for alert_id, fingerprint in session.execute(select(AlertMention.alert_id, AlertMention.fingerprint).where(
-            AlertMention.alert_id.in_([a.id for a in candidates]))):
-        prints.setdefault(alert_id, []).append(fingerprint)
-    bits, coarse = settings.alerts.fingerprint_bits, set(settings.entity.places)
-    matching = [alert for alert in candidates
-                if (alert.category == category and same_place(alert.place, analysis.place, coarse))
-                or any(_near(analysis.fingerprint, other, bits) for other in prints.get(alert.id, []))]
+    matching = list(session.scalars(select(Alert).where(
+        Alert.kind.in_(kinds), Alert.event_key == analysis.event_id, or_(
+            and_(Alert.status.in_([s.value for s in OPEN_STATUSES]), Alert.last_seen_at >= since),
+            and_(Alert.status == AlertStatus.dismissed.value, Alert.suppress_until > now),
+        )).order_by(Alert.last_seen_at.desc())))
     matching.sort(key=lambda alert: alert.status not in OPEN_STATUSES)  # open before suppressed
     return matching[0] if matching else None
 
@@ -134,7 +111,8 @@ def open_alert(session: Session, *, mention: Mention, analysis: Analysis, facts:
                   status=AlertStatus.pending.value, rule_ids=list(verdict.rule_ids), reasons=list(verdict.reasons),
                   title=notices.title_for(category=category, place=analysis.place, text=facts.text, life_safety=life),
                   summary=_summary(mention), category=category, place=analysis.place,
-                  fingerprint=analysis.fingerprint, mention_count=1, first_mention_id=mention.id,
+                  fingerprint=analysis.fingerprint, event_key=analysis.event_id, mention_count=1,
+                  first_mention_id=mention.id,
                   department=tickets.suggest_department(settings, category=category),
                   opened_at=now, updated_at=now, last_seen_at=now)
     planned = match_event(session, at=mention.published_at, categories=analysis.category_codes, text=facts.text,

@@ -28,7 +28,6 @@ class AlertSettings(_Section):
     database_url: SecretStr | None = None
     rules_file: Path | None = None  # default: alert_rules.yaml in the data directory
     event_window_hours: int = Field(default=72, ge=1, le=24 * 30)  # later mentions attach to an event this long
-    fingerprint_bits: int = Field(default=6, ge=0, le=32)  # near-duplicate: SimHash bits that may differ
     suppress_hours: int = Field(default=24, ge=0, le=24 * 30)  # after a dismissal, the same event stays quiet
     burst_sweep_minutes: int = Field(default=10, ge=1, le=24 * 60)
     operations_department: str = "it"  # who gets tickets for operational alerts (blocked sources, site checks)

@@ -18,6 +18,7 @@ from nlp.analyze import Analyzer
 from store.sqlite import SQLiteStore
 from tests.builders import BASE_TIME, mention
 from tests.conftest import make_settings
+from yuqing.ingest import Ingestor
 from yuqing.records import Mention
 from yuqing.settings import Settings
 
@@ -43,9 +44,9 @@ class Loop:
         return self.feed(item, now=moment)
 
     def feed(self, item: Mention, *, now: datetime) -> Outcome | None:
-        analysis = self.analyzer.analyze(item)
-        self.store.upsert([(item, analysis)])
-        outcomes = self.evaluator.evaluate([(item, analysis)], now=now)
+        """Through the one ingest path (which links the mention to its event), then evaluated."""
+        (stored,) = Ingestor(self.analyzer, self.store).ingest([item]).items
+        outcomes = self.evaluator.evaluate([stored[:2]], now=now)
         return outcomes[0] if outcomes else None
 
 
