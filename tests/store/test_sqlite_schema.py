@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from store.base import MentionQuery
-from store.sqlite import SCHEMA_VERSION, SQLiteStore
+from store.sqlite import SQLiteStore
+from store.sqlite_schema import SCHEMA_VERSION
 from tests.conftest import FIXTURES
 from yuqing.settings import Settings
 from yuqing.wiring import query_tokenizer
