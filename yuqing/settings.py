@@ -36,6 +36,7 @@ from yuqing.settings_ops import (
     TicketSettings,
 )
 from yuqing.settings_reports import ReportSettings
+from yuqing.settings_run import LoggingSettings, MetricsSettings
 from yuqing.settings_sites import SitesSettings
 
 CONFIG_ENV = "YUQING_CONFIG"
@@ -215,6 +216,9 @@ class CrawlSettings(_Section):
 
 class StorageSettings(_Section):
     data_dir: Path = Path("data")
+    # Ingest stops (and an operations alert opens) when the data directory's file system has
+    # less free space than this, so the stores never fill the disk; 0 turns the guard off.
+    min_free_mb: int = Field(default=500, ge=0, le=1_000_000)
 
     @property
     def mentions_db(self) -> Path:
@@ -312,6 +316,12 @@ class ApiSettings(_Section):
     # The ticket board and the alert list are served from a cache this many seconds (0: never);
     # any change made through this process shows at once.
     cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Request bodies larger than this are refused with 413 before they are read (clipping
+    # uploads have their own limit, clippings.max_upload_mb).
+    max_body_kb: int = Field(default=1024, ge=16, le=100 * 1024)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (the client address is what
+    # login rate limits count): comma-separated addresses or networks, or "*".
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 class ClippingSettings(_Section):
@@ -349,6 +359,8 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     auth: AuthSettings = AuthSettings()
     reports: ReportSettings = ReportSettings()
+    logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")

@@ -160,3 +160,8 @@ class AuthSettings(_Section):
     min_password_length: int = Field(default=10, ge=8, le=128)
     max_failed_logins: int = Field(default=5, ge=1, le=100)  # then the account waits lockout_minutes
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Failed logins counted per client address and per user name over login_window_minutes;
+    # beyond either limit the login answers 429 with Retry-After, without checking the password.
+    login_failures_per_address: int = Field(default=20, ge=1, le=10_000)
+    login_failures_per_user: int = Field(default=10, ge=1, le=10_000)
+    login_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
