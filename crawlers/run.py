@@ -66,12 +66,13 @@ def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = N
 
 
 def run_crawl(settings: Settings, source: str, replay_dir: Path | None = None,
-              state_path: Path | None = None) -> dict[str, Any]:
-    """Crawl one source to the end; returns Scrapy's stats (our counters under yuqing/)."""
+              state_path: Path | None = None, *, install_root_handler: bool = True) -> dict[str, Any]:
+    """Crawl one source to the end; returns Scrapy's stats (our counters under yuqing/). Pass
+    `install_root_handler=False` when the caller configured logging itself."""
     if source not in SPIDERS:
         raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(SPIDERS))}")
     process = CrawlerProcess(scrapy_settings(settings, source, replay_dir, state_path),
-                             install_root_handler=True)
+                             install_root_handler=install_root_handler)
     crawler = process.create_crawler(SPIDERS[source])
     process.crawl(crawler)
     process.start()

@@ -19,12 +19,11 @@ expired monthly indices are dropped nightly.
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -38,46 +37,24 @@ from alerts.tickets.scheduled import sla_sweep
 from crawlers.health import BlockedSource, HealthBook, SourceHealthMonitor
 from crawlers.state import CrawlState
 from store.base import MentionStore
+from yuqing.children import crawl_in_child, site_crawl_in_child
+from yuqing.logs import job_scope
+from yuqing.metrics import JOB_RUNS
 from yuqing.records import SHANGHAI
 from yuqing.settings import Settings
-from yuqing.wiring import open_mention_store, rules_path, source_blocked_alert
+from yuqing.wiring import disk_space_check, open_mention_store, rules_path, source_blocked_alert
 
 log = logging.getLogger("yuqing.scheduler")
 
+T = TypeVar("T")
 CrawlRunner = Callable[[str], int]
 HEALTH_CHECK_MINUTES = 10
+DISK_CHECK_MINUTES = 5
 STAGGER_SECONDS = 30
 OUTBOX_REPLAY_MINUTES = 5
 SiteCheckRunner = Callable[[Sequence[str]], object]
 SiteCrawlRunner = Callable[[], int]
 ReportRunner = Callable[[str, datetime], object]  # (kind, now)
-
-
-def _child(settings: Settings, args: list[str], label: str, ok_codes: tuple[int, ...] = (0,)) -> int:
-    """Run `python -m yuqing ARGS` with the crawl timeout; log how it ended; its exit code."""
-    timeout = settings.crawl.timeout_minutes * 60
-    try:
-        done = subprocess.run([sys.executable, "-m", "yuqing", *args],
-                              capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        log.error("%s: stopped after %d min without finishing", label, settings.crawl.timeout_minutes)
-        return -1
-    if done.returncode not in ok_codes:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        log.error("%s: exit code %d: %s", label, done.returncode, tail[0])
-    else:
-        log.info("%s: %s", label, done.stdout.strip().splitlines()[-1:] or "done")
-    return done.returncode
-
-
-def crawl_in_child(settings: Settings) -> CrawlRunner:
-    """A runner that starts `python -m yuqing crawl SOURCE` and returns its exit code."""
-    return lambda source: _child(settings, ["crawl", source], f"crawl {source}")
-
-
-def site_crawl_in_child(settings: Settings) -> SiteCrawlRunner:
-    """`python -m yuqing sites crawl` (exit code 1 means problems were found and stored)."""
-    return lambda: _child(settings, ["sites", "crawl"], "site crawl", ok_codes=(0, 1))
 
 
 def site_checks_in_process(settings: Settings) -> SiteCheckRunner:
@@ -94,12 +71,24 @@ def site_checks_in_process(settings: Settings) -> SiteCheckRunner:
     return run
 
 
+def run_job(name: str, failure: str, work: Callable[..., T], *args: object) -> T | None:
+    """Run one scheduled job under its own job id (every log line of it, and of the child
+    processes it starts, carries the id) and count it; any failure is logged and the next tick
+    tries again: the scheduler must outlive any single job."""
+    with job_scope(name):
+        try:
+            result = work(*args)
+        except Exception:
+            JOB_RUNS.labels(name, "failed").inc()
+            log.exception("%s", failure)
+            return None
+        JOB_RUNS.labels(name, "ok").inc()
+        return result
+
+
 def crawl_job(source: str, runner: CrawlRunner) -> None:
     """One scheduled crawl; any failure is logged and the next tick tries again."""
-    try:
-        runner(source)
-    except Exception:  # the scheduler must outlive any single job
-        log.exception("crawl %s: failed; will retry at the next interval", source)
+    run_job(f"crawl:{source}", f"crawl {source}: failed; will retry at the next interval", runner, source)
 
 
 @dataclass
@@ -127,11 +116,8 @@ def open_loop(settings: Settings, store: MentionStore | None = None) -> Loop:
 
 def sweep_job(name: str, sweep: Callable[[datetime], object]) -> None:
     """One scheduled sweep; any failure is logged and the next tick tries again."""
-    try:
-        result = sweep(now_shanghai())
-        log.debug("%s: %s", name, result)
-    except Exception:  # the scheduler must outlive any single job
-        log.exception("%s: failed; will run again at the next interval", name)
+    result = run_job(name, f"{name}: failed; will run again at the next interval", lambda: sweep(now_shanghai()))
+    log.debug("%s: %s", name, result)
 
 
 def add_sweeps(scheduler: BackgroundScheduler, settings: Settings, loop: Loop) -> None:
@@ -148,6 +134,15 @@ def add_sweeps(scheduler: BackgroundScheduler, settings: Settings, loop: Loop) -
                           id=name, name=name, max_instances=1, coalesce=True)
 
 
+def disk_space_job(settings: Settings) -> None:
+    """Open (or, once space is back, resolve) the low-disk operations alert."""
+    found = run_job("disk-space", "disk space check failed; will retry at the next interval", disk_space_check,
+                    settings)
+    if found is not None and settings.storage.min_free_mb and found.free_mb < settings.storage.min_free_mb:
+        log.error("data directory %s: %.0f MB free, below storage.min_free_mb = %d; ingest is paused",
+                  settings.storage.data_dir, found.free_mb, settings.storage.min_free_mb)
+
+
 def log_blocked_source(alert: BlockedSource) -> None:
     """The default listener until the alerts stage subscribes: an error line in the log."""
     log.error("%s", alert.message_zh)
@@ -155,21 +150,27 @@ def log_blocked_source(alert: BlockedSource) -> None:
 
 def source_health_job(settings: Settings, listeners: list[Callable[[BlockedSource], None]]) -> list[BlockedSource]:
     """Raise an operations alert for each source blocked longer than its limit (once per episode)."""
-    state = CrawlState(settings.storage.crawl_state_db)
-    try:
-        monitor = SourceHealthMonitor(settings, HealthBook(state.conn))
-        for listener in listeners:
-            monitor.listen(listener)
-        return monitor.check(now=datetime.now(SHANGHAI))
-    except Exception:  # the scheduler must outlive any single job
-        log.exception("source health check failed; will retry at the next interval")
-        return []
-    finally:
-        state.close()
+
+    def check() -> list[BlockedSource]:
+        state = CrawlState(settings.storage.crawl_state_db)
+        try:
+            monitor = SourceHealthMonitor(settings, HealthBook(state.conn))
+            for listener in listeners:
+                monitor.listen(listener)
+            return monitor.check(now=datetime.now(SHANGHAI))
+        finally:
+            state.close()
+
+    return run_job("source-health", "source health check failed; will retry at the next interval", check) or []
 
 
 def es_upkeep_job(settings: Settings, task: str, now: datetime | None = None) -> dict | list | None:
     """One Elasticsearch upkeep task ("outbox" replay or "retention"); failures are logged."""
+    with job_scope(f"es:{task}"):
+        return _es_upkeep(settings, task, now)
+
+
+def _es_upkeep(settings: Settings, task: str, now: datetime | None) -> dict | list | None:
     from store.base import StoreError
     from store.elasticsearch import ElasticsearchStore
     from yuqing.wiring import open_mention_store
@@ -195,17 +196,11 @@ def es_upkeep_job(settings: Settings, task: str, now: datetime | None = None) ->
 
 def site_check_job(names: Sequence[str], runner: SiteCheckRunner) -> None:
     """One scheduled round of site checks; a failure is logged and the next tick tries again."""
-    try:
-        runner(names)
-    except Exception:  # the scheduler must outlive any single job
-        log.exception("site checks %s: failed; will retry at the next interval", ", ".join(names))
+    run_job("sites:check", f"site checks {', '.join(names)}: failed; will retry at the next interval", runner, names)
 
 
 def site_crawl_job(runner: SiteCrawlRunner) -> None:
-    try:
-        runner()
-    except Exception:
-        log.exception("site crawl: failed; will retry at the next interval")
+    run_job("sites:crawl", "site crawl: failed; will retry at the next interval", runner)
 
 
 def reports_in_process(settings: Settings) -> ReportRunner:
@@ -222,10 +217,8 @@ def reports_in_process(settings: Settings) -> ReportRunner:
 
 def report_job(kind: str, runner: ReportRunner, now: datetime | None = None) -> None:
     """One scheduled briefing; a failure is logged and the next run tries again."""
-    try:
-        runner(kind, now or datetime.now(SHANGHAI))
-    except Exception:  # the scheduler must outlive any single job
-        log.exception("%s report: failed; will retry at the next run", kind)
+    run_job(f"report:{kind}", f"{kind} report: failed; will retry at the next run", runner, kind,
+            now or datetime.now(SHANGHAI))
 
 
 def _add_report_jobs(scheduler: BackgroundScheduler, settings: Settings, runner: ReportRunner) -> None:
@@ -278,6 +271,9 @@ def build_scheduler(settings: Settings, runner: CrawlRunner | None = None, now: 
         add_sweeps(scheduler, settings, loop)
     if blocked_listeners is None:
         blocked_listeners = [log_blocked_source, *([source_blocked_alert(settings)] if loop else [])]
+    scheduler.add_job(disk_space_job, IntervalTrigger(minutes=DISK_CHECK_MINUTES, timezone=SHANGHAI), args=[settings],
+                      id="disk-space", name="free space in the data directory", max_instances=1, coalesce=True,
+                      next_run_time=now or datetime.now(SHANGHAI))
     scheduler.add_job(source_health_job, IntervalTrigger(minutes=HEALTH_CHECK_MINUTES, timezone=SHANGHAI),
                       args=[settings, blocked_listeners], id="source-health",
                       name="source health", max_instances=1, coalesce=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from datetime import date
@@ -86,6 +85,9 @@ def crawl(
 ) -> None:
     """Crawl one source once, then print what was stored and what went wrong."""
     from crawlers.run import SPIDERS, run_crawl
+    from yuqing.logs import configure_logging
+    from yuqing.metrics import NLP
+    from yuqing.ops.runlock import DataDirInUse, RunLock
 
     settings = settings_or_exit(config)
     if source not in SPIDERS:
@@ -93,14 +95,24 @@ def crawl(
     if replay is not None and not (replay / "responses.json").is_file():
         fail(f"{replay}: no responses.json in the replay directory")
     store_or_exit(settings).close()  # a wrong index address or credentials: one line, before crawling
+    try:
+        lock = RunLock(settings.storage.data_dir).share()
+    except DataDirInUse as exc:
+        fail(str(exc))
     if keyword:
         sources = settings.sources.model_copy(update={
             source: getattr(settings.sources, source).model_copy(update={"keywords": keyword})})
         settings = settings.model_copy(update={"sources": sources})
-    stats = run_crawl(settings, source, replay, state)
+    configure_logging(settings, level=settings.crawl.log_level)
+    try:
+        stats = run_crawl(settings, source, replay, state, install_root_handler=False)
+    finally:
+        lock.release()
     ours = {k.removeprefix(f"yuqing/{source}/"): v for k, v in stats.items() if k.startswith("yuqing/")}
-    typer.echo(json.dumps({"source": source, "finish_reason": stats.get("finish_reason"), **ours},
-                          ensure_ascii=False, sort_keys=True))
+    typer.echo(json.dumps({"source": source, "finish_reason": stats.get("finish_reason"), **ours,
+                           "nlp": NLP.snapshot()}, ensure_ascii=False, sort_keys=True))
+    if stats.get("finish_reason") == "disk_full":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -114,11 +126,17 @@ def run(
     import uvicorn
 
     from api.app import create_app
+    from yuqing.logs import configure_logging
+    from yuqing.ops.runlock import DataDirInUse, RunLock
     from yuqing.scheduler import build_scheduler, open_loop
 
     settings = settings_or_exit(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    store = store_or_exit(settings)
+    try:
+        lock = RunLock(settings.storage.data_dir).share()
+    except DataDirInUse as exc:
+        fail(str(exc))
+    store = store_or_exit(settings)  # a wrong address or credentials: one line and exit 2
+    configure_logging(settings)
     loop = open_loop(settings, store=store)
     jobs = build_scheduler(settings, loop=loop) if scheduler else None
     if jobs:
@@ -128,11 +146,14 @@ def run(
                f"POST {address}/api/auth/login; no account yet? yuqing users add NAME --role admin")
     try:
         uvicorn.run(create_app(settings, loop.store, db=loop.db, notifier=loop.notifier, rules=loop.rules),
-                    host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+                    host=host or settings.api.host, port=port or settings.api.port, log_config=None,
+                    access_log=False, proxy_headers=True, forwarded_allow_ips=settings.api.forwarded_allow_ips,
+                    server_header=False)
     finally:
         if jobs:
             jobs.shutdown(wait=False)
         loop.close()
+        lock.release()
 
 
 @app.command()
