@@ -13,12 +13,14 @@ stored, so stages that must see every mention also sweep the index by time windo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nlp.analyze import Analyzer
 from nlp.events import EVENT_WINDOW, Candidate, link
 from store.base import MentionQuery, MentionStore, Sort, StoreUnavailable, UpsertResult
+from yuqing.metrics import NLP
 from yuqing.records import Analysis, Category, Mention, StoredMention
 
 
@@ -34,9 +36,12 @@ Listener = Callable[[Ingested], None]
 
 
 class Ingestor:
-    def __init__(self, analyzer: Analyzer, store: MentionStore) -> None:
+    def __init__(self, analyzer: Analyzer, store: MentionStore, *,
+                 space_guard: Callable[[], None] | None = None) -> None:
         self.analyzer = analyzer
         self.store = store
+        # Called before each batch; raises StoreFull when the disk is too full to write safely.
+        self.space_guard = space_guard
         self._listeners: list[Listener] = []
         self._closers: list[Callable[[], None]] = []
 
@@ -56,26 +61,38 @@ class Ingestor:
 
     def ingest(self, mentions: Iterable[Mention]) -> Ingested:
         """Analyse, link to copies and events, and upsert each mention (one at a time, so a
-        mention can link to one ingested just before it)."""
+        mention can link to one ingested just before it). StoreFull, before anything of the
+        mention is written, when the disk guard says the data directory is too full."""
         result, items = UpsertResult(), []
-        for mention in mentions:
-            analysis = self._linked(mention, self.analyzer.analyze(mention))
-            one = self.store.upsert([(mention, analysis)])
-            result.inserted += one.inserted
-            result.updated += one.updated
-            result.new_ids.extend(one.new_ids)
-            result.failed.extend(one.failed)
-            result.queued.extend(one.queued)
-            # Refused mentions wait with their reason, queued ones (index down) until replayed:
-            # neither is stored yet, so listeners hear only of the rest.
-            if not one.failed and not one.queued:
-                items.append((mention, analysis, bool(one.new_ids)))
+        try:
+            for mention in mentions:
+                self._one(mention, result, items)
+        finally:  # a batch stopped half way (disk full): what was stored is still evaluated
+            stored = Ingested(items=items, result=result)
+            if items or result.failed or result.queued:
+                for listener in self._listeners:
+                    listener(stored)
         if not items and not result.failed and not result.queued:
             return Ingested()
-        stored = Ingested(items=items, result=result)
-        for listener in self._listeners:
-            listener(stored)
         return stored
+
+    def _one(self, mention: Mention, result: UpsertResult, items: list) -> None:
+        if self.space_guard is not None:
+            self.space_guard()
+        started = time.perf_counter()
+        analysis = self.analyzer.analyze(mention)
+        NLP.observe(mention.platform.value, time.perf_counter() - started)
+        analysis = self._linked(mention, analysis)
+        one = self.store.upsert([(mention, analysis)])
+        result.inserted += one.inserted
+        result.updated += one.updated
+        result.new_ids.extend(one.new_ids)
+        result.failed.extend(one.failed)
+        result.queued.extend(one.queued)
+        # Refused mentions wait with their reason, queued ones (index down) until replayed:
+        # neither is stored yet, so listeners hear only of the rest.
+        if not one.failed and not one.queued:
+            items.append((mention, analysis, bool(one.new_ids)))
 
     def _linked(self, mention: Mention, analysis: Analysis) -> Analysis:
         """The analysis with its near-duplicate and event links (kept once set). With the

@@ -110,6 +110,7 @@ MATRIX = [
     call("DELETE", "/api/calendar/{event_id}", {ADMIN}),
     call("GET", "/api/supervision", {ADMIN, SUPERVISOR, VIEWER}),
     call("GET", "/api/notifications", {ADMIN, SUPERVISOR}),
+    call("GET", "/metrics", {ADMIN}),  # and a scraper bearing metrics.token (tests/api/test_metrics.py)
     call("POST", "/api/auth/password", ALL, {"current_password": PASSWORD, "new_password": PASSWORD}),
     call("POST", "/api/auth/logout", ALL),  # last: it ends the session
 ]
