@@ -11,13 +11,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from alerts.db import Database, open_database
 from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
+from api import metrics
 from api.cache import ResponseCache
+from api.metrics import StoredFigures
+from api.middleware import UPLOAD_OVERHEAD, RequestContext
 from api.pages import mount_pages
+from api.ratelimit import LoginLimiter, TooManyRequests
+from api.responses import SIGNED_IN
 from api.routes import (
     alerts,
     auth,
@@ -37,7 +44,7 @@ from api.routes import (
 )
 from api.security import require_role
 from crawlers.sitecheck.store import SiteStore
-from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError
+from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError, StoreFull
 from yuqing import __version__
 from yuqing.records import ALL_ROLES, Role
 from yuqing.settings import Settings
@@ -86,6 +93,8 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
                               "再以 Authorization: Bearer <令牌> 调用其余接口。")
     app.state.settings = settings
     app.state.cache = ResponseCache(settings.api.cache_seconds)
+    app.state.login_limiter = LoginLimiter(settings.auth)
+    app.state.figures = StoredFigures(settings, lambda: app.state.db)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -103,32 +112,58 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
                             content={"detail": "舆情索引暂时无法访问，请稍后再试"})
 
+    @app.exception_handler(StoreFull)
+    async def store_full(request: Request, exc: StoreFull) -> JSONResponse:
+        log.error("mention index: %s", exc)
+        return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "300"},
+                            content={"detail": "数据目录磁盘空间不足，已暂停写入，请联系管理员"})
+
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(status_code=exc.status, content={"detail": exc.message}, headers=headers)
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        # Unreachable or restarting (PostgreSQL), or busy past the timeout (SQLite): the
+        # transaction was rolled back, so nothing is half-written; the caller may try again.
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database: %s: %s", type(cause).__name__, (str(cause).strip().splitlines() or [""])[0][:200])
+        return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
+                            content={"detail": "数据库暂时无法访问，请稍后再试（本次操作未生效）"})
+
     anyone = [require_role(*ALL_ROLES)]
-    app.include_router(auth.router)
-    app.include_router(users.router, dependencies=[require_role(Role.admin)])
-    app.include_router(mentions.router, dependencies=anyone)
-    app.include_router(stats.router, dependencies=anyone)
-    app.include_router(events.router, dependencies=anyone)
-    app.include_router(evidence.router, dependencies=anyone)
-    app.include_router(sources.router, dependencies=anyone)
-    app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)])
-    app.include_router(sites.router, dependencies=anyone)
-    app.include_router(alerts.router, dependencies=anyone)
-    app.include_router(tickets.router, dependencies=anyone)
-    app.include_router(calendar.router, dependencies=anyone)
-    app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)])
-    app.include_router(notifications.router, dependencies=[require_role(Role.admin, Role.supervisor)])
-    app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)])
+    signed_in: dict = {"responses": SIGNED_IN}
+    app.include_router(auth.router, responses={413: SIGNED_IN[413], 503: SIGNED_IN[503]})
+    app.include_router(users.router, dependencies=[require_role(Role.admin)], **signed_in)
+    app.include_router(mentions.router, dependencies=anyone, **signed_in)
+    app.include_router(stats.router, dependencies=anyone, **signed_in)
+    app.include_router(events.router, dependencies=anyone, **signed_in)
+    app.include_router(evidence.router, dependencies=anyone, **signed_in)
+    app.include_router(sources.router, dependencies=anyone, **signed_in)
+    app.include_router(clippings.router, dependencies=[require_role(Role.admin, Role.pr)], **signed_in)
+    app.include_router(sites.router, dependencies=anyone, **signed_in)
+    app.include_router(alerts.router, dependencies=anyone, **signed_in)
+    app.include_router(tickets.router, dependencies=anyone, **signed_in)
+    app.include_router(calendar.router, dependencies=anyone, **signed_in)
+    app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)],
+                       **signed_in)
+    app.include_router(notifications.router, dependencies=[require_role(Role.admin, Role.supervisor)], **signed_in)
+    app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)],
+                       **signed_in)
+    app.include_router(metrics.router)
 
     mount_pages(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(RequestContext, max_body=settings.api.max_body_kb * 1024, access_log=settings.logging.access_log,
+                       upload_paths={"/api/clippings": int(settings.clippings.max_upload_mb * 1024 * 1024)
+                                     + UPLOAD_OVERHEAD})
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: the service, its index and its database answer")
+    @app.get("/healthz", tags=["health"], summary="Liveness: the service, its index and its database answer",
+             responses={503: SIGNED_IN[503]})
     def healthz() -> dict[str, str]:
         app.state.store.count(MentionQuery(limit=0))
         with app.state.db.read() as session:

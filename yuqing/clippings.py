@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -43,6 +44,7 @@ HEADERS = {"outlet": "outlet", "媒体": "outlet", "媒体名称": "outlet", "�
            "link": "link", "链接": "link", "网址": "link",
            "media type": "media_type", "media_type": "media_type", "媒体类型": "media_type", "类型": "media_type"}
 REQUIRED = ("outlet", "date", "title", "media_type")
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a real clippings sheet of 5000 rows unpacks to a few MB
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]+(\d{1,2}):(\d{2})(?::\d{2})?)?$")
 
 
@@ -82,7 +84,7 @@ def read_rows(data: bytes, filename: str, *, max_rows: int) -> list[dict[str, An
     """The rows of a CSV or XLSX file as dicts keyed by our field names."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        table = _xlsx_table(data)
+        table = _xlsx_table(data, max_rows=max_rows)
     elif name.endswith(".csv"):
         table = list(csv.reader(io.StringIO(decode_csv(data))))
     else:
@@ -101,19 +103,43 @@ def read_rows(data: bytes, filename: str, *, max_rows: int) -> list[dict[str, An
             for cells in table[1:]]
 
 
-def _xlsx_table(data: bytes) -> list[list[Any]]:
+def _unpacked_size(data: bytes) -> int:
+    """What an XLSX (a zip) says it holds once unpacked; ClippingFileError if it is no zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ClippingFileError(f"不是有效的 XLSX 文件（{exc.__class__.__name__}）") from None
+
+
+def _xlsx_table(data: bytes, *, max_rows: int) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     if not data.startswith(b"PK"):
         raise ClippingFileError("不是有效的 XLSX 文件")
+    if _unpacked_size(data) > MAX_XLSX_UNPACKED:  # a "zip bomb": small upload, gigabytes unpacked
+        raise ClippingFileError(f"XLSX 解压后超过 {MAX_XLSX_UNPACKED // (1024 * 1024)} MB，请拆分文件或另存为 CSV")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ClippingFileError(f"不是有效的 XLSX 文件（{exc.__class__.__name__}）") from None
     try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        return _bounded_rows(book.worksheets[0].iter_rows(values_only=True), max_rows=max_rows)
     finally:
         book.close()
+
+
+def _bounded_rows(rows: Iterator[tuple[Any, ...]], *, max_rows: int) -> list[list[Any]]:
+    """The header and the rows, read only until they are known to be too many (blank rows too:
+    a sheet padded with a million empty rows is refused, never silently cut short)."""
+    table: list[list[Any]] = []
+    filled = 0
+    for row in rows:
+        table.append(list(row))
+        filled += any(str(c or "").strip() for c in row)
+        if filled > max_rows + 1 or len(table) > 10 * max_rows + 1000:
+            raise ClippingFileError(f"行数超过上限 {max_rows}（含空行不超过 {10 * max_rows + 1000}）")
+    return table
 
 
 def parse_date(value: Any) -> datetime | None:

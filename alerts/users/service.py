@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from alerts.actor import Actor
+from alerts.db import Database
 from alerts.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.users.models import ApiKey, AuthToken, User
 from yuqing.records import Role
@@ -130,27 +131,74 @@ def set_password(session: Session, *, username: str, password: str, settings: Se
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str, settings: Settings,
-                 now: datetime) -> User:
-    """The user if the password is right; LoginFailed otherwise (same answer for unknown names)."""
+def _login_facts(session: Session, *, username: str) -> tuple[str, datetime | None] | None:
+    """(password hash, locked until) of an active user, or None."""
+    row = session.execute(select(User.password_hash, User.locked_until)
+                          .where(User.username == username, User.active.is_(True))).first()
+    return (row[0], row[1]) if row else None
+
+
+def _password_ok(facts: tuple[str, datetime | None] | None, password: str, now: datetime) -> bool:
+    """The slow part (Argon2, ~0.1 s): run it outside any write transaction. An unknown user
+    costs the same; a locked account is not checked at all."""
+    if facts is None:
+        _verify(_dummy_hash(), password)
+        return False
+    if facts[1] is not None and facts[1] > now:
+        return False
+    return _verify(facts[0], password)
+
+
+def settle_login(session: Session, *, username: str, password: str, password_ok: bool, settings: Settings,
+                 now: datetime) -> tuple[User | None, str]:
+    """Record a checked login attempt (a short write, the user's row locked): the user, or None
+    and why; a wrong password counts towards the lockout."""
     user = session.scalar(select(User).where(User.username == username).with_for_update())
     if user is None or not user.active:
-        _verify(_dummy_hash(), password)
-        raise LoginFailed("用户名或密码错误")
+        return None, "用户名或密码错误"
     if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed("登录失败次数过多，账号已临时锁定，请稍后再试")
-    if not _verify(user.password_hash, password):
+        return None, "登录失败次数过多，账号已临时锁定，请稍后再试"
+    if not password_ok:
         user.failed_logins += 1
         if user.failed_logins >= settings.auth.max_failed_logins:
             user.locked_until = now + timedelta(minutes=settings.auth.lockout_minutes)
             user.failed_logins = 0
         session.flush()
-        raise LoginFailed("用户名或密码错误")
+        return None, "用户名或密码错误"
     user.failed_logins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     session.flush()
+    return user, ""
+
+
+def authenticate(session: Session, *, username: str, password: str, settings: Settings,
+                 now: datetime) -> User:
+    """The user if the password is right; LoginFailed otherwise (same answer for unknown names)."""
+    password_ok = _password_ok(_login_facts(session, username=username), password, now)
+    user, why = settle_login(session, username=username, password=password, password_ok=password_ok,
+                             settings=settings, now=now)
+    if user is None:
+        raise LoginFailed(why)
     return user
+
+
+def log_in(db: Database, *, username: str, password: str, settings: Settings,
+           now: datetime) -> tuple[User, str, datetime]:
+    """Check the password and issue a token: (user, token, expires at). The password is checked
+    between a read and a short write, so a login never holds the write lock for Argon2's 0.1 s
+    (SQLite has one writer). LoginFailed, with the failure recorded, when it is wrong."""
+    with db.read() as session:
+        facts = _login_facts(session, username=username)
+    password_ok = _password_ok(facts, password, now)
+    with db.write() as session:
+        user, why = settle_login(session, username=username, password=password, password_ok=password_ok,
+                                 settings=settings, now=now)
+        if user is not None:
+            token, expires = issue_token(session, user=user, settings=settings, now=now)
+    if user is None:
+        raise LoginFailed(why)
+    return user, token, expires
 
 
 def _verify(password_hash: str, password: str) -> bool:

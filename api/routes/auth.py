@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from alerts.db import now_shanghai
 from alerts.users import service as users
-from api.deps import SettingsDep, WriteSession
+from api.deps import DbDep, SettingsDep, WriteSession
+from api.ratelimit import LoginLimiter
+from api.responses import Problem
 from api.security import CurrentActor, credentials
 from yuqing.records import Role
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
+log = logging.getLogger("yuqing.api.auth")
 
 
 class Login(BaseModel):
@@ -45,29 +49,38 @@ class PasswordChange(BaseModel):
     new_password: str = Field(max_length=200)
 
 
-def _login(session: WriteSession, settings: SettingsDep, username: str, password: str) -> TokenOut:
-    now = now_shanghai()
+LOGIN_ERRORS = {401: {"model": Problem, "description": "wrong user name or password, or the account is locked"},
+                429: {"model": Problem, "description": "too many failed logins from this address or for this user "
+                                                       "(see the Retry-After header)"}}
+
+
+def _login(request: Request, db: DbDep, settings: SettingsDep, username: str, password: str) -> TokenOut:
+    limiter: LoginLimiter = request.app.state.login_limiter
+    address = request.client.host if request.client else "unknown"
+    limiter.check(address=address, username=username)
     try:
-        user = users.authenticate(session, username=username, password=password, settings=settings, now=now)
+        user, token, expires = users.log_in(db, username=username, password=password, settings=settings,
+                                            now=now_shanghai())
     except users.LoginFailed:
-        session.commit()  # keep the failure count
+        limiter.failed(address=address, username=username)
+        log.info("login failed", extra={"client": address})
         raise
-    token, expires = users.issue_token(session, user=user, settings=settings, now=now)
-    session.commit()
+    limiter.succeeded(username=username)
     return TokenOut(access_token=token, expires_at=expires, username=user.username, role=Role(user.role),
                     department=user.department)
 
 
-@router.post("/login", response_model=TokenOut, summary="Log in with user name and password; returns a token")
-def login(body: Login, session: WriteSession, settings: SettingsDep) -> TokenOut:
-    return _login(session, settings, body.username, body.password)
+@router.post("/login", response_model=TokenOut, summary="Log in with user name and password; returns a token",
+             responses=LOGIN_ERRORS)
+def login(request: Request, body: Login, db: DbDep, settings: SettingsDep) -> TokenOut:
+    return _login(request, db, settings, body.username, body.password)
 
 
 @router.post("/token", response_model=TokenOut, include_in_schema=False)
-def token_form(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: WriteSession,
+def token_form(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DbDep,
                settings: SettingsDep) -> TokenOut:
     """The same login as an OAuth2 password form, for the Authorize button of /docs."""
-    return _login(session, settings, form.username, form.password)
+    return _login(request, db, settings, form.username, form.password)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login token")

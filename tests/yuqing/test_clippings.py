@@ -53,7 +53,8 @@ def test_bad_rows_are_reported_and_good_rows_kept(ingestor: Ingestor) -> None:
 
 
 @pytest.mark.parametrize(("name", "message"), [("missing-columns.csv", "缺少列"), ("latin1.csv", "无法识别文件编码"),
-                                               ("not-really.xlsx", "不是有效的 XLSX")])
+                                               ("not-really.xlsx", "不是有效的 XLSX"),
+                                               ("bomb.xlsx", "解压后超过 100 MB")])
 def test_unreadable_files_store_nothing(ingestor: Ingestor, name: str, message: str) -> None:
     load("good.csv", ingestor)
     before = ingestor.store.count(MentionQuery())
@@ -68,3 +69,23 @@ def test_future_dates_and_wrong_types_are_refused(ingestor: Ingestor) -> None:
     assert report.accepted == 0 and "日期在未来" in report.rejected[0].errors[0]
     with pytest.raises(ClippingFileError, match="只支持"):
         import_clippings(data, "x.pdf", ingestor=ingestor, now=NOW)
+
+
+def test_too_many_rows_are_refused_without_reading_on_even_when_padded_with_blank_rows(ingestor: Ingestor) -> None:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["outlet", "date", "title", "summary", "link", "media type"])
+    for n in range(4):
+        sheet.append(["泰安日报", "2026-11-18", f"第 {n} 条", "", None, "报纸"])
+        for _ in range(30):  # blank rows between them
+            sheet.append([None] * 6)
+    data = BytesIO()
+    book.save(data)
+    with pytest.raises(ClippingFileError, match="行数超过上限 3"):
+        import_clippings(data.getvalue(), "padded.xlsx", ingestor=ingestor, now=NOW, max_rows=3)
+    assert ingestor.store.count(MentionQuery()) == 0
+    assert import_clippings(data.getvalue(), "padded.xlsx", ingestor=ingestor, now=NOW, max_rows=4).accepted == 4
