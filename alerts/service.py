@@ -207,6 +207,13 @@ def open_operational_alert(session: Session, *, key: str, title: str, detail: st
     return alert
 
 
+def operational_alert_open(session: Session, *, key: str) -> bool:
+    """Whether an operational alert under `key` is open."""
+    found = session.scalar(select(Alert.id).where(Alert.event_key == key, Alert.kind == AlertKind.operations.value,
+                                                  Alert.status.in_([s.value for s in OPEN_STATUSES])).limit(1))
+    return found is not None
+
+
 def resolve_operational_alert(session: Session, *, key: str, note: str, settings: Settings,
                               now: datetime) -> Alert | None:
     """Mark the open operational alert under `key` recovered and note it on its open ticket.

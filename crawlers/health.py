@@ -35,7 +35,7 @@ class SourceState(StrEnum):
 REFUSALS = ("needs_signer", "login_wall", "captcha", "http_403", "http_418", "http_429",
             "empty_200", "verify_check", "signature_rejected")
 # Problems that mean we read nothing but are not a platform refusal.
-STOPPERS = ("budget_exhausted",)
+STOPPERS = ("budget_exhausted", "disk_full")
 
 REASONS_ZH = {
     "needs_signer": "需要配置签名器或 Cookie (blocked: needs signer/cookie)",
@@ -48,6 +48,7 @@ REASONS_ZH = {
     "http_429": "HTTP 429 请求过于频繁",
     "empty_200": "平台返回空白页面（HTTP 200 但无内容）",
     "budget_exhausted": "今日请求预算已用完",
+    "disk_full": "数据目录磁盘空间不足，采集已暂停",
     "malformed": "页面或 JSON 格式异常（可能被截断或改版）",
     "api_error": "平台接口返回错误",
     "unknown": "尚未抓取",
@@ -73,6 +74,8 @@ def assess(source: str, stats: Mapping[str, Any]) -> tuple[SourceState, str, dic
     benign = {"items", "pages", "pages_ok", "empty", "deleted", "stored_new", "stored_updated",
               "relevant", "evidence", "backfill_pages", "comments_requested", "known"}
     problems = {k: v for k, v in counts.items() if k not in benign and v}
+    if problems.get("disk_full"):  # our side stopped the crawl, whatever the platform did
+        return SourceState.degraded, "disk_full", problems, items
     refusals = {k: v for k, v in problems.items() if k in REFUSALS or k.startswith("http_4")}
     if refusals and pages_ok == 0:
         return SourceState.blocked, max(refusals, key=refusals.get), problems, items

@@ -123,6 +123,10 @@ class StoreUnavailable(StoreError):
     """The index cannot be reached or refuses us (address, credentials, outage)."""
 
 
+class StoreFull(StoreError):
+    """The disk holding the index is (nearly) full: nothing was written; ingest waits."""
+
+
 class QueryTooDeep(StoreError):
     """The requested page lies beyond what the backend pages through."""
 

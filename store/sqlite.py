@@ -23,6 +23,7 @@ from store.base import (
     MentionStore,
     Page,
     Sort,
+    StoreFull,
     Tokenizer,
     TrendBucket,
     UpsertResult,
@@ -55,6 +56,11 @@ _FACET_COLUMNS = {
     Facet.place: "m.place",
     Facet.author: "m.author_name",
 }
+
+
+def is_disk_full(exc: sqlite3.Error) -> bool:
+    """SQLITE_FULL: the file system (or max_page_count) left no room for the write."""
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
 
 
 def _epoch(value: datetime) -> int:
@@ -101,13 +107,19 @@ class SQLiteStore(MentionStore):
         """A short IMMEDIATE transaction: takes the write lock up front, so two writers
         queue on busy_timeout instead of failing with 'database is locked' mid-way."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if is_disk_full(exc):
+                raise StoreFull(f"{self.path}: the disk is full; nothing of this write was stored") from exc
             raise
-        conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         migrate(self._conn(), self.path)

@@ -15,7 +15,7 @@ from alerts.db import open_database
 from alerts.flows import AlertEvaluator
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
-from alerts.service import open_operational_alert, resolve_operational_alert
+from alerts.service import open_operational_alert, operational_alert_open, resolve_operational_alert
 from nlp.analyze import Analyzer
 from nlp.clean import normalize
 from nlp.segment import entity_words, segmenter
@@ -23,6 +23,8 @@ from store.base import MentionStore, Tokenizer
 from store.evidence import EvidenceStore
 from store.sqlite import SQLiteStore
 from yuqing.ingest import Ingestor
+from yuqing.ops.disk import ALERT_KEY as DISK_ALERT_KEY
+from yuqing.ops.disk import MB, DiskGuard, Space, low_space_message, space
 from yuqing.records import SHANGHAI
 from yuqing.settings import Settings
 
@@ -63,7 +65,8 @@ def rules_path(settings: Settings) -> Path:
 def build_ingestor(settings: Settings, store: MentionStore | None = None, *, alerts: bool = True) -> Ingestor:
     """Analyse → store → notify, with every configured listener attached: alert evaluation of
     every newly stored mention (its notices go out after each alert's transaction commits)."""
-    ingestor = Ingestor(Analyzer(settings), store or open_mention_store(settings))
+    ingestor = Ingestor(Analyzer(settings), store or open_mention_store(settings),
+                        space_guard=disk_guard(settings, alert=alerts).check)
     if alerts:
         db = open_database(settings)
         notifier = Notifier(db, settings)
@@ -72,6 +75,37 @@ def build_ingestor(settings: Settings, store: MentionStore | None = None, *, ale
         ingestor.on_close(notifier.close)
         ingestor.on_close(db.close)
     return ingestor
+
+
+def disk_guard(settings: Settings, *, alert: bool = True) -> DiskGuard:
+    """Ingest's guard against a full data directory; with `alert`, running low opens an
+    operations alert for the IT department (once per episode and process)."""
+
+    def on_low(found: Space) -> None:
+        with operations_session(settings) as session:
+            open_operational_alert(session, key=DISK_ALERT_KEY, title="数据目录磁盘空间不足，采集入库已暂停",
+                                   detail=low_space_message(found, settings.storage.min_free_mb),
+                                   settings=settings, now=datetime.now(SHANGHAI))
+
+    return DiskGuard(settings.storage.data_dir, settings.storage.min_free_mb, on_low=on_low if alert else None)
+
+
+def disk_space_check(settings: Settings) -> Space:
+    """The scheduler's periodic look at the data directory: below `storage.min_free_mb` an
+    operations alert is opened (once; later checks add nothing while it is open), and once
+    space is back the alert is marked recovered."""
+    found = space(settings.storage.data_dir)
+    limit = settings.storage.min_free_mb
+    with operations_session(settings) as session:
+        if limit and found.free < limit * MB:
+            if not operational_alert_open(session, key=DISK_ALERT_KEY):
+                open_operational_alert(session, key=DISK_ALERT_KEY, title="数据目录磁盘空间不足，采集入库已暂停",
+                                       detail=low_space_message(found, limit), settings=settings,
+                                       now=datetime.now(SHANGHAI))
+        else:
+            resolve_operational_alert(session, key=DISK_ALERT_KEY, settings=settings, now=datetime.now(SHANGHAI),
+                                      note=f"磁盘空间已恢复（剩余 {found.free_mb:.0f} MB），采集入库继续")
+    return found
 
 
 def open_evidence_store(settings: Settings) -> EvidenceStore:

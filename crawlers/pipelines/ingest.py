@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+
 from crawlers.items import MentionItem
+from store.base import StoreFull
 from store.evidence import EvidenceStore
 from yuqing.ingest import Ingestor
 from yuqing.settings import Settings
@@ -43,8 +47,12 @@ class IngestPipeline:
         if not isinstance(item, MentionItem):
             return item
         assert self.ingestor is not None and self.evidence is not None
-        stored = self.ingestor.ingest([item.mention])
         prefix = f"yuqing/{item.source}"
+        try:
+            stored = self.ingestor.ingest([item.mention])
+        except StoreFull as exc:
+            self._stop_for_disk(item.source, exc)
+            raise DropItem(f"{item.mention.id}: not stored, the disk is full (read again next run)") from None
         self.stats.inc_value(f"{prefix}/stored_new", stored.result.inserted)
         self.stats.inc_value(f"{prefix}/stored_updated", stored.result.updated)
         for mention, analysis, _ in stored.items:
@@ -61,6 +69,19 @@ class IngestPipeline:
             self.stats.inc_value(f"{prefix}/store_failed")
             self.crawler.spider.logger.error("%s: not stored: %s", mention_id, reason)
         return item
+
+    def _stop_for_disk(self, source: str, exc: StoreFull) -> None:
+        """Stop the crawl: no key's mark may move past mentions that were not stored."""
+        spider = self.crawler.spider
+        if getattr(spider, "disk_full", False):
+            return
+        spider.disk_full = True
+        self.stats.inc_value(f"yuqing/{source}/disk_full")
+        spider.logger.error("%s: crawl stopped: %s", source, exc)
+        for key in list(getattr(spider, "runs", {})):
+            spider.fail(key, "disk_full")
+        if self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
 
     def _follow_up(self, mention: Any, analysis: Any) -> None:
         spider = self.crawler.spider
