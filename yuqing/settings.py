@@ -472,6 +472,23 @@ def load_settings(path: Path | str | None = None) -> Settings:
         raise ConfigError(f"{file}: {_describe(errors[0])}{more}") from None
 
 
+def check_config(path: Path | str | None = None) -> tuple[Settings | None, list[str]]:
+    """Like `load_settings`, but every problem, one line each, instead of the first only."""
+    file = config_path(path)
+    explicit = bool(path or os.environ.get(CONFIG_ENV))
+    try:
+        if not file.exists() and explicit:
+            raise ConfigError(f"{file}: config file not found")
+        values = _read_toml(file) if file.exists() else {}
+        values = _merge(values, _read_secrets(secrets_path(file), bool(os.environ.get(SECRETS_ENV))))
+    except ConfigError as exc:
+        return None, [str(exc)]
+    try:
+        return Settings(**values), []
+    except ValidationError as exc:
+        return None, [f"{file}: {_describe(error)}" for error in exc.errors()]
+
+
 @lru_cache(maxsize=1)
 def cached_settings() -> Settings:
     """Process-wide settings for the CLI and the service (tests build their own)."""

@@ -7,6 +7,7 @@ from yuqing.cli import (  # noqa: F401  (importing registers the commands)
     es,
     imports,
     nlp,
+    ops,
     reports,
     sites,
     sources,

@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,7 @@ COMPLAINT = "泰山港华燃气岱岳区停气三天，客服电话一直打不�
 
 
 def integrity(path: Path) -> str:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
@@ -155,7 +156,7 @@ def test_a_database_that_may_not_grow_refuses_whole_writes(tmp_path: Path, analy
     failed = f"weibo:{len(acknowledged) + 1}"
     store.close()
     assert integrity(path) == "ok"
-    with sqlite3.connect(path) as conn:  # the refused mention left no row in any table
+    with closing(sqlite3.connect(path)) as conn:  # the refused mention left no row in any table
         rowids = [r[0] for r in conn.execute("SELECT rowid FROM mentions WHERE id = ?", (failed,))]
         assert rowids == []
         assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == len(acknowledged)
