@@ -145,8 +145,8 @@ def test_every_configuration_problem_is_its_own_line(home: Path, monkeypatch: py
 
 def test_sources_without_what_they_need(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(home, '[sources.news_feeds]\nfeeds = []\n[sources.toutiao]\nkeywords = []\n'
-                                '[sources.weibo]\nkeywords = ["泰安 燃气"]\n[sources.douyin]\nkeywords = ["泰安燃气"]\n',
-                          douyin=True)
+                                '[sources.weibo]\nkeywords = ["泰安 燃气"]\n'
+                                '[sources.douyin]\nkeywords = ["泰安燃气"]\n', douyin=True)
     init(config)
     code, lines = doctor(config)
     assert code == 1
