@@ -36,6 +36,8 @@ class MetricsSettings(_Section):
     @field_validator("token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None  # YUQING_METRICS__TOKEN= (empty, as compose passes an unset variable): no token
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("use at least 16 characters (python -c 'import secrets; print(secrets.token_urlsafe())')")
         return value

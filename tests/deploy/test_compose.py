@@ -1,6 +1,6 @@
 """deploy/docker-compose.yml cannot run here (no Docker daemon); check what can be checked:
-it parses, wires Elasticsearch, Kibana and the service together, and every YUQING_* variable
-it sets is a setting the service accepts."""
+it parses, wires PostgreSQL, Elasticsearch, Kibana and the service together, and every
+YUQING_* variable it sets is a setting the service accepts."""
 
 from __future__ import annotations
 
@@ -33,6 +33,20 @@ def test_compose_wires_elasticsearch_kibana_and_the_service() -> None:
         assert all(str(port).startswith("127.0.0.1:") for port in service.get("ports", []))
 
 
+def test_compose_puts_alerts_tickets_and_users_in_postgresql() -> None:
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    postgres, service = services["postgres"], services["yuqing"]
+    assert postgres["image"].startswith("postgres:") and "ports" not in postgres  # the compose network only
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+    pg_env = environment(postgres)
+    url = environment(service)["YUQING_ALERTS__DATABASE_URL"]
+    assert url == (f"postgresql+psycopg://{pg_env['POSTGRES_USER']}:${{POSTGRES_PASSWORD}}@postgres:5432/"
+                   f"{pg_env['POSTGRES_DB']}")
+    assert "POSTGRES_PASSWORD=" in (REPO / "deploy" / "env.example").read_text(encoding="utf-8")
+    assert "/healthz" in " ".join(service["healthcheck"]["test"])
+
+
 def test_every_yuqing_variable_is_a_valid_setting(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
     monkeypatch.chdir(tmp_path)
@@ -46,3 +60,6 @@ def test_every_yuqing_variable_is_a_valid_setting(monkeypatch: pytest.MonkeyPatc
     assert settings.es.url == "http://elasticsearch:9200" and settings.es.replicas == 0
     assert settings.es.password.get_secret_value() == "placeholder-secret"
     assert settings.api.host == "0.0.0.0" and str(settings.storage.data_dir) == "/data"
+    assert settings.alerts.database_url.get_secret_value() == (
+        "postgresql+psycopg://yuqing:placeholder-secret@postgres:5432/yuqing")
+    assert settings.logging.format == "json" and settings.metrics.token is None  # unset token: admins only
