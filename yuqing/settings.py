@@ -322,7 +322,8 @@ class ClippingSettings(_Section):
 
 
 class NlpSettings(_Section):
-    sentiment_model: Literal["snownlp"] = "snownlp"
+    # "linear": our trained model (nlp/models/sentiment-v1.npz); "snownlp": the baseline.
+    sentiment_model: Literal["linear", "snownlp"] = "linear"
     # "trained": rules combined with the shipped category model; "rules": rules alone.
     category_model: Literal["trained", "rules"] = "trained"
     # Extra gazetteer rows as "level:name:parent", e.g. "street:泰山大街:泰山区".
