@@ -242,7 +242,7 @@ class SentimentModel:
             raise ValueError(f"{path}: vocabulary and weights disagree")
         return cls(
             name=meta["name"],
-            vocab=dict(zip(keys, range(len(keys)))),
+            vocab={key: i for i, key in enumerate(keys)},
             weights=weights,
             bias=bias,
             heads=[tuple(h) for h in meta["heads"]],
