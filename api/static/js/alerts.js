@@ -31,14 +31,14 @@ function restoreHash() {
 
 function row(alert) {
   return el("tr", { class: `level-row-${alert.level}${alert.id === state.selected ? " selected" : ""}`,
-                    dataset: { id: alert.id, level: alert.level }, onclick: () => showAlert(alert.id) },
+                    dataset: { id: alert.id, level: alert.level }, onclick: () => showAlert(alert.id, true) },
     el("td", {}, levelBadge(alert.level)),
     el("td", {}, el("button", { type: "button", class: "link" }, alert.title),
        alert.expected ? el("span", { class: "tag", title: "已登记的计划作业" }, "计划内") : null),
-    el("td", { class: "hide-narrow" }, alert.category_zh || "—"),
+    el("td", { class: "hide-narrow nw" }, alert.category_zh || "—"),
     el("td", { class: "n" }, alert.mention_count),
-    el("td", {}, alert.status_zh),
-    el("td", { class: "hide-narrow" }, fmtTime(alert.last_seen_at)));
+    el("td", { class: "nw" }, alert.status_zh),
+    el("td", { class: "hide-narrow nw" }, fmtTime(alert.last_seen_at).slice(5)));
 }
 
 async function loadList() {
@@ -68,12 +68,15 @@ async function loadList() {
 
 // Run one review call; on success reload the list and the alert, on refusal show the server's reason.
 async function act(path, body, done) {
+  const problem = document.getElementById("alert-error");
+  problem.hidden = true;
   try {
     const result = await postJSON(path, body);
     toast(done(result));
     await Promise.all([loadList(), showAlert(state.selected)]);
   } catch (error) {
-    toast(`操作未完成：${error.message}`, "error");
+    problem.textContent = `操作未完成：${error.message}`;
+    problem.hidden = false;
   }
 }
 
@@ -153,7 +156,7 @@ function trailLine(event) {
             event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
 }
 
-async function showAlert(id) {
+async function showAlert(id, reveal = false) {
   if (!id) return;
   const box = document.getElementById("alert-detail");
   box.dataset.state = "loading";
@@ -164,6 +167,8 @@ async function showAlert(id) {
     for (const tr of document.querySelectorAll("#alerts tbody tr")) tr.classList.toggle("selected", tr.dataset.id === String(id));
     box.hidden = false;
     box.className = `card detail level-edge-${alert.level}`;
+    if (state.shown !== alert.id) document.getElementById("alert-error").hidden = true;
+    state.shown = alert.id;
     document.getElementById("alert-title").replaceChildren(levelBadge(alert.level), ` ${alert.title}`);
     document.getElementById("alert-meta").textContent = [alert.status_zh, alert.category_zh, alert.place,
       `首次 ${fmtTime(alert.opened_at)}`, `最近 ${fmtTime(alert.last_seen_at)}`].filter(Boolean).join(" · ");
@@ -179,6 +184,7 @@ async function showAlert(id) {
     box.dataset.id = alert.id;
     box.dataset.status = alert.status;
     box.dataset.state = "ready";
+    if (reveal) box.scrollIntoView({ block: "start" });
   } catch (error) {
     box.dataset.state = "error";
     toast(`预警加载失败：${error.message}`, "error");

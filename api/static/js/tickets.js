@@ -29,13 +29,13 @@ function clockBadge(ticket) {
 function marks(ticket) {
   return [ticket.emergency ? el("span", { class: "badge failed mark-emergency" }, "紧急") : null,
           ticket.escalation_level ? el("span", { class: "badge mark-escalated", title: "超时督办次数" },
-                                       `督办×${ticket.escalation_level}`) : null];
+                                       `督办×${ticket.escalation_level}`) : null].filter(Boolean);
 }
 
 function card(ticket) {
   const late = ticket.clock && ticket.clock.overdue;
   return el("button", { type: "button", class: `ticket${late ? " overdue" : ""}${ticket.id === state.selected ? " selected" : ""}`,
-                        dataset: { id: ticket.id, status: ticket.status }, onclick: () => showTicket(ticket.id) },
+                        dataset: { id: ticket.id, status: ticket.status }, onclick: () => showTicket(ticket.id, true) },
     el("span", { class: "ticket-head" }, el("span", { class: `badge level-${ticket.level}` }, `#${ticket.id}`), ...marks(ticket)),
     el("span", { class: "ticket-title" }, ticket.title),
     el("small", {}, departmentName(ticket.department), " · ", clockBadge(ticket)));
@@ -130,7 +130,7 @@ function trailLine(event) {
             event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
 }
 
-async function showTicket(id) {
+async function showTicket(id, reveal = false) {
   if (!id) return;
   const box = document.getElementById("ticket-detail");
   box.dataset.state = "loading";
@@ -154,6 +154,7 @@ async function showTicket(id) {
     document.getElementById("action-error").hidden = true;
     document.getElementById("ticket-events").replaceChildren(...ticket.events.map(trailLine));
     Object.assign(box.dataset, { id: ticket.id, status: ticket.status, version: ticket.version, state: "ready" });
+    if (reveal) box.scrollIntoView({ block: "start" });
   } catch (error) {
     box.dataset.state = "error";
     toast(`工单加载失败：${error.message}`, "error");
@@ -172,11 +173,12 @@ async function loadSupervision() {
       el("td", {}, r.name), el("td", { class: "n", dataset: { key: "opened" } }, r.opened),
       el("td", { class: "n", dataset: { key: "closed" } }, r.closed),
       el("td", { class: "n hide-narrow" }, pct(r.response_on_time_rate)), el("td", { class: "n" }, pct(r.resolution_on_time_rate)),
-      el("td", { class: "n hide-narrow" }, r.median_hours_to_close ?? "—"),
+      el("td", { class: "n hide-narrow" }, r.median_hours_to_close === null ? "—" : r.median_hours_to_close.toFixed(1)),
       el("td", { class: "n", dataset: { key: "overdue_now" } }, r.overdue_now),
       el("td", { class: "n", dataset: { key: "escalations" } }, r.escalations),
       el("td", { class: "n hide-narrow" }, pct(r.reopen_rate)),
-      el("td", { class: "n", dataset: { key: "mean_satisfaction" } }, r.mean_satisfaction ?? "—"))));
+      el("td", { class: "n", dataset: { key: "mean_satisfaction" } },
+         r.mean_satisfaction === null ? "—" : r.mean_satisfaction.toFixed(1)))));
     card.dataset.state = "ready";
   } catch (error) {
     card.dataset.state = "error";
@@ -190,7 +192,7 @@ async function loadClosed() {
     const page = await getJSON("/api/tickets", { status: "closed", department: form.elements.department.value, size: 10 });
     document.getElementById("kpi-closed").textContent = page.total;
     const body = document.querySelector("#closed tbody");
-    body.replaceChildren(...page.items.map((t) => el("tr", { dataset: { id: t.id }, onclick: () => showTicket(t.id) },
+    body.replaceChildren(...page.items.map((t) => el("tr", { dataset: { id: t.id }, onclick: () => showTicket(t.id, true) },
       el("td", {}, el("button", { type: "button", class: "link" }, `#${t.id} ${t.title}`)),
       el("td", { class: "hide-narrow" }, departmentName(t.department)), el("td", {}, fmtTime(t.closed_at)),
       el("td", { class: "n" }, t.satisfaction ?? "—"))));

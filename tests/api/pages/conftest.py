@@ -233,6 +233,7 @@ def page(request: pytest.FixtureRequest, browser):
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}-{page.viewport_name}.png"
+    page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('.detail').forEach(d => { d.scrollTop = 0; })")
     page.screenshot(path=str(path), full_page=True)
     return path
 
