@@ -40,6 +40,7 @@ def test_login_is_required_and_a_wrong_password_is_refused(page, service: Servic
     login(page, service, password="not-the-password")
     page.wait_for_selector("#login-error:not([hidden])")
     assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"
+    screenshot(page, "login")
     login(page, service, next_path="//evil.example/")  # only same-site paths are followed
     page.wait_for_url(f"{service.url}/")
     page.wait_for_selector("#user-name:has-text('舆情专员')")
