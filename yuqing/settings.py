@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_kibana import KibanaSettings
 from yuqing.settings_ops import (
     DEFAULT_DEPARTMENTS,
     AlertSettings,
@@ -350,6 +351,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     auth: AuthSettings = AuthSettings()
     reports: ReportSettings = ReportSettings()
+    kibana: KibanaSettings = KibanaSettings()
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")
