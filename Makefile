@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/es_ingest.py
 	$(BIN)/python bench/alerts_api.py
 	$(BIN)/python bench/weekly_report.py
+	$(BIN)/python bench/overview_render.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build

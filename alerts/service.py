@@ -33,7 +33,16 @@ from alerts import notices
 from alerts.actor import ROLE_ZH, SYSTEM, Actor
 from alerts.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.levels import Level
-from alerts.models import OPEN_STATUSES, Alert, AlertEvent, AlertKind, AlertMention, AlertStatus, LabelledExample
+from alerts.models import (
+    ALERT_STATUS_ZH,
+    OPEN_STATUSES,
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertMention,
+    AlertStatus,
+    LabelledExample,
+)
 from alerts.notify.outbox import queue_notice
 from alerts.tickets import service as tickets
 from alerts.tickets.models import Ticket, TicketStatus
@@ -41,9 +50,6 @@ from alerts.transitions import ALERT_ACTIONS
 from store.base import MentionStore
 from yuqing.records import Category, Correction, Role, SentimentLabel
 from yuqing.settings import Settings
-
-ALERT_STATUS_ZH = {AlertStatus.pending: "待研判", AlertStatus.confirmed: "已确认",
-                   AlertStatus.dismissed: "已排除", AlertStatus.resolved: "已解除"}
 
 
 def record(session: Session, alert: Alert, *, actor: Actor, action: str, now: datetime, from_value: str = "",
@@ -286,6 +292,12 @@ def alert_mentions(session: Session, *, alert_id: int) -> list[AlertMention]:
 
 def alert_events(session: Session, *, alert_id: int) -> list[AlertEvent]:
     return list(session.scalars(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)))
+
+
+def allowed_actions(alert: Alert, actor: Actor) -> list[str]:
+    """The review actions this actor could take on this alert now (for buttons in a page)."""
+    status = AlertStatus(alert.status)
+    return [name for name, rule in ALERT_ACTIONS.items() if actor.role in rule.roles and status in rule.sources]
 
 
 def tickets_of(session: Session, *, alert_id: int, actor: Actor) -> list[Ticket]:

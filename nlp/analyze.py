@@ -15,13 +15,15 @@ from nlp.keywords import KeywordExtractor
 from nlp.places import PlaceFinder, load_gazetteer
 from nlp.relevance import RelevanceScorer
 from nlp.segment import entity_words, segmenter, stopwords
-from nlp.sentiment import SentimentScorer, SnowNLPSentiment
+from nlp.sentiment import LinearSentiment, SentimentScorer, SnowNLPSentiment
 from yuqing.records import Analysis, Category, Mention, Sentiment
 from yuqing.settings import Settings, cached_settings
 
 
 def sentiment_scorer(name: str) -> SentimentScorer:
     """The configured sentiment model by name."""
+    if name == "linear":
+        return LinearSentiment()
     if name == "snownlp":
         return SnowNLPSentiment()
     raise ValueError(f"unknown sentiment model {name!r}")

@@ -3,6 +3,7 @@ a score in [0, 1] (0 most negative, 1 most positive)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from yuqing.records import SentimentLabel
@@ -25,6 +26,20 @@ def label_from_score(score: float, negative_below: float, positive_above: float)
     if score > positive_above:
         return SentimentLabel.positive
     return SentimentLabel.neutral
+
+
+class LinearSentiment:
+    """Our trained model (`nlp/sentiment_model.py`, fitted by `yuqing nlp train`): the default."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        from nlp.sentiment_model import SentimentModel
+
+        self._model = SentimentModel.load(path)
+        self.name = self._model.name
+
+    def predict(self, text: str, words: list[str]) -> tuple[SentimentLabel, float]:
+        label, score = self._model.predict(text, words)
+        return SentimentLabel(label), score
 
 
 class SnowNLPSentiment:

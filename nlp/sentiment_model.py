@@ -15,17 +15,20 @@ training data calibrates the result. Features are looked up in a compact vocabul
 nothing depends on Python's randomised `hash()`.
 
 `score = P(positive) + P(neutral) / 2`: 0 is most negative, 1 most positive, neutral texts sit
-near 0.5. The label is read off the score with the neutral band stored in the model file
-(`score < band_low` → negative, `score > band_high` → positive), so label and score never
-disagree, and a binary reading "positive when P(positive) > P(negative)" is exactly score > 0.5.
+near 0.5. A binary reading "positive when P(positive) > P(negative)" is exactly score > 0.5.
+The label is the most probable class (this beat every neutral band on the score in held-out
+three-class macro-F1; the trainer keeps a band only if it wins). Neutral band: a text labelled
+neutral always scores in [0.25, 0.75] (P(neutral) is the largest), and `neutral_band` holds the
+5th–95th percentile of held-out neutral predictions (0.41–0.55 for v1).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,6 +114,10 @@ for _cat, _terms in (
 _SHORT_TERMS = frozenset(t for t in _LEXICON if len(t) <= MAX_NGRAM)
 _LONG_TERMS = tuple(t for t in _LEXICON if len(t) > MAX_NGRAM)
 
+# Marks every non-n-gram feature. Folding turns all whitespace into spaces, so no char n-gram
+# contains a tab and the two kinds of feature can never collide.
+TOKEN = "\t"
+
 _EMOTICON = re.compile(r"\[([^\[\]\s]{1,6})\]")
 _SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")
@@ -124,13 +131,39 @@ def _fold(text: str) -> str:
     return _REPEAT.sub(r"\1\1", text)
 
 
-def _count_tokens(prefix: str, count: int) -> list[str]:
-    """Cumulative count indicators (#x1, #x2, #x3+) so a linear model sees "how much"."""
-    return [f"{prefix}{k}" for k in (1, 2, 3) if count >= k]
+def _clip(text: str, words: Sequence[str]) -> tuple[str, list[str]]:
+    return (text[:MAX_CHARS] if text else ""), (list(words[:MAX_WORDS]) if words else [])
 
 
-def _lexicon_tokens(text: str, grams: Sequence[str]) -> list[str]:
-    hits = _SHORT_TERMS.intersection(grams)
+def char_grams(folded: str) -> list[str]:
+    n = len(folded)
+    return [folded[i:i + k] for k in range(1, MAX_NGRAM + 1) for i in range(n - k + 1)]
+
+
+def gram_key(gram: str) -> int:
+    """The integer a char n-gram (n <= 3) is looked up by at inference: 21 bits per character."""
+    key = 0
+    for ch in gram:
+        key = (key << 21) | ord(ch)
+    return key
+
+
+def gram_keys(folded: str) -> np.ndarray:
+    """`gram_key` of every char n-gram of `folded`, vectorised (unigrams < 2^21 <= bigrams < 2^42
+    <= trigrams, so lengths never collide)."""
+    codes = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    bigrams = (codes[:-1] << 21) | codes[1:]
+    return np.concatenate((codes, bigrams, (bigrams[:-1] << 21) | codes[2:]))
+
+
+def _count_tokens(name: str, count: int) -> list[str]:
+    """Cumulative count indicators (x1, x2, x3+) so a linear model sees "how much"."""
+    return [f"{TOKEN}#{name}{k}" for k in (1, 2, 3) if count >= k]
+
+
+def _lexicon_tokens(text: str, short_hits: Iterable[str]) -> list[str]:
+    """Lexicon indicators from the short terms found among the char n-grams, plus long terms."""
+    hits = set(short_hits)
     hits.update(t for t in _LONG_TERMS if t in text)
     counts: dict[str, int] = {}
     for term in hits:
@@ -138,14 +171,14 @@ def _lexicon_tokens(text: str, grams: Sequence[str]) -> list[str]:
         if cat in ("pos", "neg") and _is_negated(text, term):
             cat = "negpos" if cat == "pos" else "negneg"  # 不满意 is a complaint, 不差 is not
         counts[cat] = counts.get(cat, 0) + 1
-    for phrase in COMPLAINT_PHRASES:
-        if phrase in text:
-            counts["phrase"] = counts.get("phrase", 0) + 1
+    phrases = sum(phrase in text for phrase in COMPLAINT_PHRASES)
+    if phrases:
+        counts["phrase"] = phrases
     out = []
     for cat, n in counts.items():
-        out.extend(_count_tokens("#" + cat, n))
+        out.extend(_count_tokens(cat, n))
     if counts.get("gas") and counts.get("intent"):
-        out.append("#gas+intent")  # a domain problem plus a call for action: a complaint
+        out.append(TOKEN + "#gas+intent")  # a domain problem plus a call for action: a complaint
     return out
 
 
@@ -156,61 +189,93 @@ def _is_negated(text: str, term: str) -> bool:
 
 
 def _emoticon_tokens(text: str) -> list[str]:
-    out = []
-    neg = pos = 0
-    for name in _EMOTICON.findall(text):
-        out.append("e" + name)
-        neg += name in NEGATIVE_EMOTICONS
-        pos += name in POSITIVE_EMOTICONS
-    return out + _count_tokens("#eneg", neg) + _count_tokens("#epos", pos)
+    if "[" not in text:
+        return []
+    names = _EMOTICON.findall(text)
+    neg = sum(name in NEGATIVE_EMOTICONS for name in names)
+    pos = sum(name in POSITIVE_EMOTICONS for name in names)
+    out = [TOKEN + "e" + name for name in names]
+    return out + _count_tokens("eneg", neg) + _count_tokens("epos", pos)
 
 
 def _punctuation_tokens(text: str) -> list[str]:
-    out = _count_tokens("#excl", min(text.count("!"), 3) if "!" in text else 0)
+    out = _count_tokens("excl", text.count("!")) if "!" in text else []
     if "?" in text:
-        out += _count_tokens("#quest", text.count("?"))
+        out += _count_tokens("quest", text.count("?"))
     if "【" in text:
-        out.append("#headline")  # news-style 【标题】 posts are mostly reports, not opinions
-    out.append("#len" + str(min(len(text).bit_length(), 11)))
+        out.append(TOKEN + "#headline")  # news-style 【标题】 posts are mostly reports
+    out.append(f"{TOKEN}#len{min(len(text).bit_length(), 11)}")
     return out
 
 
 def _word_tokens(words: Sequence[str]) -> list[str]:
-    out = ["w" + w for w in words]
+    out = [TOKEN + "w" + w for w in words]
+    if NEGATORS.isdisjoint(words):
+        return out
     # Word order is gone after bag-of-words, so mark the two words after a negator explicitly.
     for i, w in enumerate(words):
         if w in NEGATORS:
-            out.extend("n" + x for x in words[i + 1:i + 3])
+            out.extend(TOKEN + "n" + x for x in words[i + 1:i + 3])
     return out
 
 
-def extract_features(text: str, words: Sequence[str]) -> list[str]:
-    """Feature tokens of one text; duplicates are allowed (features are binary downstream).
+def token_features(text: str, words: Sequence[str], short_hits: Iterable[str]) -> list[str]:
+    """Every feature but the char n-grams (they are looked up by integer key at inference)."""
+    return (_word_tokens(words) + _lexicon_tokens(text, short_hits) + _emoticon_tokens(text)
+            + _punctuation_tokens(text))
 
-    Shared by training and inference so the two cannot drift. Prefixes keep the namespaces
-    apart: `w` word, `n` negated word, `e` emoticon, `#` indicator; bare strings are char n-grams.
+
+def extract_features(text: str, words: Sequence[str]) -> list[str]:
+    """Feature strings of one text; duplicates are allowed (features are binary downstream).
+
+    The trainer uses this; `SentimentModel` computes the same set faster (char n-grams as
+    integer keys), and a test checks that the two agree. Char n-grams are bare strings of the
+    folded text; every other feature starts with TOKEN plus a namespace letter: `w` word,
+    `n` negated word, `e` emoticon, `#` indicator.
     """
-    text = text[:MAX_CHARS] if text else ""
-    words = list(words[:MAX_WORDS]) if words else []
-    folded = _fold(text)
-    n = len(folded)
-    grams = [folded[i:i + k] for k in range(1, MAX_NGRAM + 1) for i in range(n - k + 1)]
-    feats = grams + _word_tokens(words)
-    feats += _lexicon_tokens(text, grams)
-    if "[" in text:
-        feats += _emoticon_tokens(text)
-    feats += _punctuation_tokens(text)
-    return feats
+    text, words = _clip(text, words)
+    grams = char_grams(_fold(text))
+    return grams + token_features(text, words, _SHORT_TERMS.intersection(grams))
 
 
 # ---------------------------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------------------------
+_TERM_BY_KEY = {gram_key(t): t for t in _SHORT_TERMS}
+_SHORT_TERM_KEYS = frozenset(_TERM_BY_KEY)
+
+
+def _distinct_sorted(keys: np.ndarray) -> np.ndarray:
+    keys = np.sort(keys)  # sorted queries also make the binary searches cache-friendly
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions in `sorted_keys` of those `keys` it contains (vectorised binary search)."""
+    if not len(sorted_keys) or not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    pos = np.searchsorted(sorted_keys, keys)
+    pos[pos == len(sorted_keys)] = 0
+    return pos[sorted_keys[pos] == keys]
+
+
+def split_vocab(vocab: dict[str, int]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """(token features → row, sorted char n-gram keys, their rows) from a string vocabulary."""
+    tokens = {f: row for f, row in vocab.items() if f.startswith(TOKEN)}
+    grams = [(gram_key(f), row) for f, row in vocab.items() if not f.startswith(TOKEN)]
+    keys = np.array([k for k, _ in grams], dtype=np.int64)
+    rows = np.array([r for _, r in grams], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    return tokens, keys[order], rows[order]
+
+
 @dataclass
 class SentimentModel:
     """Linear heads over shared sparse features, collapsed to three calibrated labels.
 
-    weights: (n_features, n_columns) float16, one column per class of each head;
+    vocab: string features (the trainer's view); split on construction into `tokens` (dict)
+    and char n-gram keys (sorted int64 array) with their weight rows.
+    weights: (n_features, n_columns) float32 (float16 on disk), a column per class of each head;
     heads: (start, stop) column ranges, each softmaxed on its own;
     collapse: per column NEG / NEU / POS, or SPLIT for a class of no fixed valence (surprise),
     whose probability is shared between negative and positive.
@@ -224,8 +289,20 @@ class SentimentModel:
     collapse: list[int]
     temperature: float = 1.0
     label_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    band: tuple[float, float] = (0.4, 0.6)
+    band: tuple[float, float] | None = None  # None: label by the most probable class
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tokens, self.gram_keys, self.gram_rows = split_vocab(self.vocab)
+        self.vocab = {}  # the split form is all that is needed; keep one copy in memory
+        # Per column, its share of each label: surprise-like classes give half to each side.
+        shares = {NEG: (1.0, 0.0, 0.0), NEU: (0.0, 1.0, 0.0), POS: (0.0, 0.0, 1.0),
+                  SPLIT: (0.5, 0.0, 0.5)}
+        self._shares = [[shares[c][k] for c in self.collapse] for k in range(3)]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.tokens) + len(self.gram_keys)
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -235,74 +312,75 @@ class SentimentModel:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
             if meta.get("format") != FORMAT_VERSION:
                 raise ValueError(f"{path}: unsupported sentiment model format {meta.get('format')}")
-            keys = bytes(data["vocab"]).decode("utf-8").split("\n")
-            weights = np.ascontiguousarray(data["weights"])
+            tokens = bytes(data["tokens"]).decode("utf-8").split("\n")
+            keys = data["gram_keys"].astype(np.int64)
+            # float16 on disk halves the file; float32 in memory sums several times faster
+            weights = data["weights"].astype(np.float32)
             bias = data["bias"].astype(np.float32)
-        if len(keys) != weights.shape[0]:
+        if len(tokens) + len(keys) != weights.shape[0]:
             raise ValueError(f"{path}: vocabulary and weights disagree")
-        return cls(
-            name=meta["name"],
-            vocab=dict(zip(keys, range(len(keys)))),
-            weights=weights,
-            bias=bias,
-            heads=[tuple(h) for h in meta["heads"]],
-            collapse=list(meta["collapse"]),
-            temperature=float(meta["temperature"]),
-            label_bias=tuple(meta["label_bias"]),
-            band=tuple(meta["band"]),
-            meta=meta,
-        )
+        model = cls(name=meta["name"], vocab={}, weights=weights, bias=bias,
+                    heads=[tuple(h) for h in meta["heads"]], collapse=list(meta["collapse"]),
+                    temperature=float(meta["temperature"]), label_bias=tuple(meta["label_bias"]),
+                    band=tuple(meta["band"]) if meta.get("band") else None, meta=meta)
+        model.tokens = {t: i for i, t in enumerate(tokens)}
+        model.gram_keys = keys
+        model.gram_rows = np.arange(len(tokens), len(tokens) + len(keys), dtype=np.int64)
+        return model
 
     def save(self, path: Path) -> None:
         """Write the single compressed file `load` reads (the trainer calls this)."""
-        keys = list(self.vocab)
-        if any("\n" in k for k in keys):
-            raise ValueError("vocabulary entries must not contain newlines")
-        order = np.fromiter((self.vocab[k] for k in keys), dtype=np.int64, count=len(keys))
+        tokens = list(self.tokens)
+        if any("\n" in t for t in tokens):
+            raise ValueError("token features must not contain newlines")
+        order = np.concatenate((np.array([self.tokens[t] for t in tokens], dtype=np.int64),
+                                self.gram_rows))
         meta = dict(self.meta)
         meta.update(
             format=FORMAT_VERSION, name=self.name, heads=[list(h) for h in self.heads],
             collapse=list(self.collapse), temperature=self.temperature,
-            label_bias=list(self.label_bias), band=list(self.band),
+            label_bias=list(self.label_bias), band=list(self.band) if self.band else None,
         )
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             np.savez_compressed(
                 fh,
-                vocab=np.frombuffer("\n".join(keys).encode("utf-8"), dtype=np.uint8),
+                tokens=np.frombuffer("\n".join(tokens).encode("utf-8"), dtype=np.uint8),
+                gram_keys=self.gram_keys,
                 weights=self.weights[order].astype(np.float16),
                 bias=self.bias.astype(np.float32),
                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
             )
 
     # -- scoring ---------------------------------------------------------------------------
+    def feature_rows(self, text: str, words: Sequence[str]) -> np.ndarray:
+        """Weight rows of the features of one text: the same set `extract_features` names."""
+        text, words = _clip(text, words)
+        keys = _distinct_sorted(gram_keys(_fold(text)))
+        grams = self.gram_rows[_lookup(self.gram_keys, keys)]
+        short_hits = [_TERM_BY_KEY[k] for k in _SHORT_TERM_KEYS.intersection(keys.tolist())]
+        found = set(map(self.tokens.get, token_features(text, words, short_hits)))
+        found.discard(None)
+        return np.concatenate((grams, np.fromiter(found, dtype=np.int64, count=len(found))))
+
     def logits(self, text: str, words: Sequence[str]) -> np.ndarray:
         """Raw column scores of every head for one text (before the per-head softmax)."""
-        get = self.vocab.get
-        idx = {get(f) for f in extract_features(text, words)}
-        idx.discard(None)
-        if not idx:
+        rows = self.feature_rows(text, words)
+        if not len(rows):
             return self.bias.copy()
-        rows = self.weights[np.fromiter(idx, dtype=np.intp, count=len(idx))]
-        return rows.sum(axis=0, dtype=np.float32) / math.sqrt(len(idx)) + self.bias
+        return self.weights.take(rows, axis=0).sum(axis=0) / math.sqrt(len(rows)) + self.bias
 
     def uncalibrated_proba(self, logits: Sequence[float]) -> list[float]:
         """Average over heads of each head's softmax, collapsed to the three labels."""
         out = [0.0, 0.0, 0.0]
-        collapse = self.collapse
         for start, stop in self.heads:
-            top = max(logits[start:stop])
-            exps = [math.exp(v - top) for v in logits[start:stop]]
-            total = sum(exps)
-            for col, e in zip(range(start, stop), exps, strict=True):
-                code = collapse[col]
-                if code == SPLIT:
-                    out[NEG] += e / total / 2
-                    out[POS] += e / total / 2
-                else:
-                    out[code] += e / total
-        n = len(self.heads)
-        return [v / n for v in out]
+            segment = logits[start:stop]
+            top = max(segment)
+            exps = [math.exp(v - top) for v in segment]
+            scale = 1.0 / (sum(exps) * len(self.heads))
+            for k in range(3):
+                out[k] += sum(map(operator.mul, exps, self._shares[k][start:stop])) * scale
+        return out
 
     def calibrate(self, proba: Sequence[float]) -> list[float]:
         """Temperature and per-label bias on log-probabilities (fitted on held-out data)."""
@@ -319,7 +397,18 @@ class SentimentModel:
         proba = self.calibrate(self.uncalibrated_proba(self.logits(text, words).tolist()))
         return dict(zip(LABELS, proba, strict=True))
 
-    def label_for(self, score: float) -> str:
+    @property
+    def neutral_band(self) -> tuple[float, float]:
+        """Score interval of texts labelled neutral (the band itself, or the 5th–95th
+        percentile of held-out neutral predictions recorded by the trainer)."""
+        if self.band is not None:
+            return self.band
+        low, high = self.meta.get("neutral_band", (0.35, 0.65))
+        return float(low), float(high)
+
+    def label_for(self, proba: dict[str, float], score: float) -> str:
+        if self.band is None:
+            return max(LABELS, key=proba.__getitem__)
         low, high = self.band
         if score < low:
             return "negative"
@@ -331,7 +420,7 @@ class SentimentModel:
         """(label, score); score = P(positive) + P(neutral)/2 in [0, 1]."""
         proba = self.predict_proba(text, words)
         score = score_from_proba(proba)
-        return self.label_for(score), score
+        return self.label_for(proba, score), score
 
 
 def score_from_proba(proba: dict[str, float]) -> float:

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_kibana import KibanaSettings
 from yuqing.settings_ops import (
     DEFAULT_DEPARTMENTS,
     AlertSettings,
@@ -332,7 +333,8 @@ class ClippingSettings(_Section):
 
 
 class NlpSettings(_Section):
-    sentiment_model: Literal["snownlp"] = "snownlp"
+    # "linear": our trained model (nlp/models/sentiment-v1.npz); "snownlp": the baseline.
+    sentiment_model: Literal["linear", "snownlp"] = "linear"
     # "trained": rules combined with the shipped category model; "rules": rules alone.
     category_model: Literal["trained", "rules"] = "trained"
     # Extra gazetteer rows as "level:name:parent", e.g. "street:泰山大街:泰山区".
@@ -361,6 +363,7 @@ class Settings(BaseSettings):
     reports: ReportSettings = ReportSettings()
     logging: LoggingSettings = LoggingSettings()
     metrics: MetricsSettings = MetricsSettings()
+    kibana: KibanaSettings = KibanaSettings()
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")

@@ -159,8 +159,11 @@ def source_blocked_alert(settings: Settings) -> Callable[[BlockedSource], None]:
     return alert
 
 
-def briefing_extensions(settings: Settings) -> list[BriefingExtension]:
-    """What later stages add to the daily and weekly briefings. None today; the alerts stage
-    returns one that gives each event its alert and ticket status and adds the new and overdue
-    tickets (see yuqing/reports/extensions.py)."""
-    return []
+def briefing_extensions(settings: Settings, *, store: MentionStore | None = None) -> list[BriefingExtension]:
+    """What later stages add to the daily and weekly briefings: the alerts stage gives each event
+    its alert and ticket status and adds the new and overdue tickets (alerts/briefing.py). `store`
+    is the report's mention index (to find an event's alert through its mentions). Close each
+    extension that has a `close()` after use."""
+    from alerts.briefing import AlertBriefing
+
+    return [AlertBriefing(settings=settings, store=store)]

@@ -41,6 +41,26 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class Clock:
+    """The deadline that runs for a ticket now (for countdowns): 签收 (respond) or 办结 (resolve)."""
+
+    kind: str  # "respond" or "resolve"
+    due: datetime
+    overdue: bool
+
+
+def running_clock(*, status: str, respond_due: datetime, resolve_due: datetime, now: datetime) -> Clock | None:
+    """The clock a page counts down, overdue exactly when `overdue_condition` holds (the response
+    deadline comes first, so while it runs it is the one shown); None once the work is reported done."""
+    state = TicketStatus(status)
+    if state in AWAITING_RESPONSE:
+        return Clock("respond", respond_due, respond_due < now or resolve_due < now)
+    if state in AWAITING_RESOLUTION:
+        return Clock("resolve", resolve_due, resolve_due < now)
+    return None
+
+
 def _conditions(actor: Actor, filters: TicketFilter, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if actor.role == Role.handler:
@@ -83,6 +103,8 @@ class Column:
     count: int
     overdue: int
     items: list[Ticket]
+    escalated: int = 0  # escalated (督办) at least once
+    emergency: int = 0
 
 
 def board(session: Session, *, actor: Actor, now: datetime, department: str = "",
@@ -91,16 +113,19 @@ def board(session: Session, *, actor: Actor, now: datetime, department: str = ""
     filters = TicketFilter(statuses=list(BOARD_COLUMNS), department=department)
     conditions = _conditions(actor, filters, now)
     overdue = func.sum(case((overdue_condition(now), 1), else_=0))
-    counts = {status: (count, late or 0) for status, count, late in session.execute(
-        select(Ticket.status, func.count(), overdue).where(*conditions).group_by(Ticket.status))}
+    escalated = func.sum(case((Ticket.escalation_level > 0, 1), else_=0))
+    emergency = func.sum(case((Ticket.emergency.is_(True), 1), else_=0))
+    counts = {status: (count, late or 0, up or 0, urgent or 0) for status, count, late, up, urgent in session.execute(
+        select(Ticket.status, func.count(), overdue, escalated, emergency).where(*conditions)
+        .group_by(Ticket.status))}
     columns = []
     for status in BOARD_COLUMNS:
-        count, late = counts.get(status.value, (0, 0))
+        count, late, up, urgent = counts.get(status.value, (0, 0, 0, 0))
         items: list[Ticket] = []
         if count:
             column_conditions = [c for c in _conditions(actor, TicketFilter(department=department), now)]
             items = list(session.scalars(
                 select(Ticket).where(Ticket.status == status.value, *column_conditions)
                 .order_by(Ticket.resolve_due, Ticket.id).limit(per_column)))
-        columns.append(Column(status=status, count=count, overdue=late, items=items))
+        columns.append(Column(status=status, count=count, overdue=late, items=items, escalated=up, emergency=urgent))
     return columns

@@ -2,9 +2,10 @@
 the JSON API. A page holds no data itself; every figure comes from an /api route that checks
 the caller's credentials and role, so the shells are served without a login.
 
-Credentials are handled in one place, `api/static/js/auth.js`. The login page asks for the
-access token (`api.token`) while the app has no `POST /api/auth/login` route, and for a user
-name and password as soon as it has one (users and roles, issue 6): `login_mode()` below.
+Credentials are handled in one place, `api/static/js/auth.js`: the login page posts a user
+name and password to `POST /api/auth/login` and every call sends the returned token. Each
+page names the roles it is for (`NAV`): the navigation shows a user only those, and a page
+opened by another role says so instead of loading (the API refuses it again).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from alerts.actor import ROLE_ZH
+from alerts.levels import LEVEL_ZH
+from alerts.models import ALERT_STATUS_ZH
+from alerts.tickets.models import STATUS_ZH as TICKET_STATUS_ZH
+from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
+from alerts.transitions import ALERT_ACTION_ZH
 from yuqing import __version__
 from yuqing.records import CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
 
@@ -41,46 +48,38 @@ READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
 class NavItem:
     path: str
     title: str
-    roles: tuple[Role, ...]  # who sees the item (the API enforces it again)
-    needs: str = ""  # an API route the page needs; without it the page is a placeholder
+    roles: tuple[Role, ...]  # who sees the item and may use the page (the API enforces it again)
 
 
 NAV = (
     NavItem("/", "舆情总览", tuple(Role)),
-    NavItem("/alerts", "预警审核", READERS, needs="/api/alerts"),
-    NavItem("/tickets", "工单督办", (Role.admin, Role.pr, Role.handler, Role.supervisor, Role.viewer),
-            needs="/api/tickets/board"),
+    NavItem("/alerts", "预警审核", READERS),
+    NavItem("/tickets", "工单督办", tuple(Role)),
     NavItem("/sites", "站点健康", tuple(Role)),
     NavItem("/reports", "舆情简报", READERS),
 )
 
 
-def _paths(app: FastAPI) -> set[str]:
-    return {getattr(route, "path", "") for route in app.routes}
-
-
-def login_mode(app: FastAPI) -> str:
-    """"password" once users exist (POST /api/auth/login), else "token" (api.token)."""
-    return "password" if "/api/auth/login" in _paths(app) else "token"
-
-
 def _labels() -> str:
-    return json.dumps({"category": {k.value: v for k, v in CATEGORY_NAMES_ZH.items()},
-                       "sentiment": {k.value: v for k, v in SENTIMENT_NAMES_ZH.items()},
-                       "platform": {k.value: v for k, v in PLATFORM_NAMES_ZH.items()},
-                       "role": {"admin": "管理员", "pr": "舆情专员", "handler": "责任部门",
-                                "supervisor": "督查专班", "viewer": "只读用户"}},
-                      ensure_ascii=False).replace("</", "<\\/")
+    """Every code the pages show, with its Chinese name, from the tables the service uses."""
+    actions = {name: {"zh": a.zh, "needs": list(a.needs)} for name, a in TICKET_ACTIONS.items() if a.roles}
+    labels = {"category": {k.value: v for k, v in CATEGORY_NAMES_ZH.items()},
+              "sentiment": {k.value: v for k, v in SENTIMENT_NAMES_ZH.items()},
+              "platform": {k.value: v for k, v in PLATFORM_NAMES_ZH.items()},
+              "role": {k.value: v for k, v in ROLE_ZH.items()},
+              "level": {k.value: v for k, v in LEVEL_ZH.items()},
+              "alert_status": {k.value: v for k, v in ALERT_STATUS_ZH.items()},
+              "alert_action": ALERT_ACTION_ZH,
+              "ticket_status": {k.value: v for k, v in TICKET_STATUS_ZH.items()},
+              "ticket_action": actions}
+    return json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
 
 def _render(request: Request, template: str, active: str) -> HTMLResponse:
-    paths = _paths(request.app)
-    nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles),
-            "ready": not i.needs or i.needs in paths} for i in NAV]
+    nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles)} for i in NAV]
     current = next((i for i in nav if i["path"] == active), None)
-    context = {"nav": nav, "active": active, "ready": current["ready"] if current else True,
-               "login_mode": login_mode(request.app), "labels": _labels(), "version": __version__,
-               "title": current["title"] if current else "登录",
+    context = {"nav": nav, "active": active, "roles": current["roles"] if current else "",
+               "labels": _labels(), "version": __version__, "title": current["title"] if current else "登录",
                "company": request.app.state.settings.entity.name}
     response = templates.TemplateResponse(request, template, context)
     response.headers.update(SECURITY_HEADERS)

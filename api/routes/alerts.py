@@ -16,6 +16,8 @@ from alerts.levels import LEVEL_MEANING, Level
 from alerts.models import AlertKind, AlertStatus
 from alerts.notices import category_zh
 from alerts.rules.loader import RuleFileError
+from alerts.tickets.service import suggest_department
+from alerts.transitions import ALERT_ACTION_ZH
 from api.deps import CacheDep, DbDep, ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
 from api.routes.tickets import TicketOut
@@ -96,11 +98,18 @@ class EventOut(BaseModel):
     to_value: str
     comment: str
 
+    @computed_field
+    @property
+    def action_zh(self) -> str:
+        return ALERT_ACTION_ZH.get(self.action, self.action)
+
 
 class AlertDetail(AlertOut):
     mentions: list[AttachedMention]
     events: list[EventOut]
     tickets: list[TicketOut]
+    allowed_actions: list[str]  # what this user may do with the alert now (buttons in a page)
+    suggested_department: str
 
 
 class Confirm(BaseModel):
@@ -193,18 +202,22 @@ def put_rules(body: RulesIn, rules: RulesDep, actor: Annotated[Actor, require_ro
 
 @router.get("/{alert_id}", response_model=AlertDetail, summary="One alert with its mentions, trail and tickets",
             dependencies=[require_role(*REVIEWERS)])
-def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: CurrentActor) -> AlertDetail:
+def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: CurrentActor,
+              settings: SettingsDep) -> AlertDetail:
     alert = service.get_alert(session, alert_id=alert_id)
     mentions = []
     for row in service.alert_mentions(session, alert_id=alert_id)[:200]:
         attached = AttachedMention.model_validate(row)
         attached.stored = store.get(row.mention_id)
         mentions.append(attached)
-    return AlertDetail(**AlertOut.model_validate(alert).model_dump(exclude={"level_zh", "status_zh", "category_zh"}),
+    out = AlertOut.model_validate(alert)
+    return AlertDetail(**out.model_dump(exclude={"level_zh", "status_zh", "category_zh"}),
                        mentions=mentions,
                        events=[EventOut.model_validate(e) for e in service.alert_events(session, alert_id=alert_id)],
                        tickets=[TicketOut.model_validate(t) for t in service.tickets_of(session, alert_id=alert_id,
-                                                                                        actor=actor)])
+                                                                                        actor=actor)],
+                       allowed_actions=service.allowed_actions(alert, actor),
+                       suggested_department=out.department or suggest_department(settings, category=out.category))
 
 
 @router.post("/{alert_id}/confirm", response_model=TicketOut, status_code=status.HTTP_201_CREATED,

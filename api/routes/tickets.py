@@ -25,6 +25,13 @@ router = APIRouter(prefix="/api", tags=["tickets"])
 WORKERS = (Role.admin, Role.pr, Role.handler, Role.supervisor)
 
 
+class ClockOut(BaseModel):
+    kind: str = Field(description="respond (签收) or resolve (办结)")
+    kind_zh: str
+    due: datetime
+    overdue: bool
+
+
 class TicketOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -60,6 +67,16 @@ class TicketOut(BaseModel):
     @property
     def status_zh(self) -> str:
         return STATUS_ZH[self.status]
+
+    @computed_field(description="the deadline that runs now, for countdowns (none once reported done)")
+    @property
+    def clock(self) -> ClockOut | None:
+        found = queries.running_clock(status=self.status, respond_due=self.respond_due,
+                                      resolve_due=self.resolve_due, now=now_shanghai())
+        if found is None:
+            return None
+        return ClockOut(kind=found.kind, kind_zh="签收" if found.kind == "respond" else "办结", due=found.due,
+                        overdue=found.overdue)
 
 
 class TicketEventOut(BaseModel):
@@ -98,6 +115,8 @@ class BoardColumn(BaseModel):
     status_zh: str
     count: int
     overdue: int
+    escalated: int
+    emergency: int
     items: list[TicketOut]
 
 
@@ -135,7 +154,8 @@ def board(session: ReadSession, actor: CurrentActor, db: DbDep, cache: CacheDep,
         columns = queries.board(session, actor=actor, now=now_shanghai(), department=department,
                                 per_column=per_column)
         return BOARD.dump_json([BoardColumn(status=c.status, status_zh=STATUS_ZH[c.status], count=c.count,
-                                            overdue=c.overdue, items=[TicketOut.model_validate(t) for t in c.items])
+                                            overdue=c.overdue, escalated=c.escalated, emergency=c.emergency,
+                                            items=[TicketOut.model_validate(t) for t in c.items])
                                 for c in columns])
 
     # A handler's board shows their department only: the scope is part of the key.
@@ -170,7 +190,7 @@ def list_tickets(
 
 def _detail(session: ReadSession, ticket: object, actor: Actor, settings: SettingsDep) -> TicketDetail:
     out = TicketOut.model_validate(ticket)
-    return TicketDetail(**out.model_dump(exclude={"status_zh"}),
+    return TicketDetail(**out.model_dump(exclude={"status_zh", "clock"}),
                         events=[TicketEventOut.model_validate(e)
                                 for e in tickets.ticket_events(session, ticket_id=out.id)],
                         allowed_actions=tickets.allowed_actions(ticket, actor),  # type: ignore[arg-type]

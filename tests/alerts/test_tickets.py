@@ -14,6 +14,7 @@ from alerts.errors import Conflict, Forbidden, Invalid, NotFound
 from alerts.levels import Level
 from alerts.notify.outbox import Notice
 from alerts.tickets.models import Ticket, TicketEvent
+from alerts.tickets.queries import board, overdue_condition, running_clock
 from alerts.tickets.scheduled import sla_sweep
 from alerts.tickets.service import allowed_actions, open_ticket, suggest_department, ticket_events, transition
 from tests.builders import actor
@@ -217,3 +218,46 @@ def test_a_rolled_back_transition_sends_nothing(db: Database, settings) -> None:
     assert sent == [] and snapshot(db, ticket_id)[0] == "new"
     act(db, settings, ticket_id, "assign", PR, department="customer")
     assert [n.kind for n in sent] == ["assigned"] and "客服中心" in sent[0].body
+
+
+def test_the_clock_a_page_counts_down_agrees_with_the_overdue_query(db: Database, settings) -> None:
+    """Each status's running deadline (签收 until accepted, then 办结, none once reported done) is
+    overdue at exactly the moments the board and the SLA sweep count the ticket as overdue."""
+    ids = {status: new_ticket(db, settings, level=Level.red, category="outage",
+                              department="" if status == "new" else "dispatch")
+           for status in ("new", "assigned", "in_progress", "resolved")}
+    act(db, settings, ids["in_progress"], "accept", DISPATCH, now=START + timedelta(minutes=10))
+    act(db, settings, ids["resolved"], "accept", DISPATCH, now=START + timedelta(minutes=10))
+    act(db, settings, ids["resolved"], "resolve", DISPATCH, now=START + timedelta(minutes=20), reply="已恢复供气")
+    for minutes in (30, 59, 61, 60 * 24 - 1, 60 * 24 + 1, 60 * 72):
+        now = START + timedelta(minutes=minutes)
+        with db.read() as session:
+            late = set(session.scalars(select(Ticket.id).where(overdue_condition(now))))
+            for status, ticket_id in ids.items():
+                ticket = session.get(Ticket, ticket_id)
+                assert ticket.status == status
+                clock = running_clock(status=ticket.status, respond_due=ticket.respond_due,
+                                      resolve_due=ticket.resolve_due, now=now)
+                if status == "resolved":
+                    assert clock is None and ticket_id not in late
+                    continue
+                assert clock.kind == ("respond" if status in ("new", "assigned") else "resolve"), status
+                assert clock.due == (ticket.respond_due if clock.kind == "respond" else ticket.resolve_due)
+                assert clock.overdue == (ticket_id in late), (status, minutes)
+    assert late == {ids["new"], ids["assigned"], ids["in_progress"]}  # three days on, all but the done one
+
+
+def test_board_counts_overdue_escalated_and_emergency_tickets(db: Database, settings) -> None:
+    late = new_ticket(db, settings, level=Level.red, category="outage", department="dispatch")
+    new_ticket(db, settings, department="dispatch", now=START + timedelta(hours=5))
+    with db.write() as session:
+        open_ticket(session, title="燃气泄漏", settings=settings, actor=PR, now=START + timedelta(hours=5),
+                    level=Level.red, category="safety", department="safety", emergency=True)
+    sla_sweep(db, settings=settings, now=START + timedelta(hours=5))
+    with db.read() as session:
+        columns = {c.status: c for c in board(session, actor=SUPERVISOR, now=START + timedelta(hours=5))}
+        assert (columns["assigned"].count, columns["assigned"].overdue) == (3, 1)
+        assert (columns["assigned"].escalated, columns["assigned"].emergency) == (1, 1)
+        assert [t.id for t in columns["assigned"].items if t.escalation_level] == [late]
+        mine = {c.status: c for c in board(session, actor=DISPATCH, now=START + timedelta(hours=5))}
+        assert (mine["assigned"].count, mine["assigned"].emergency) == (2, 0)  # the safety ticket is not theirs

@@ -178,3 +178,29 @@ def test_supervision_exports_and_bad_periods(api: Api) -> None:
     backwards = c.get("/api/supervision", params={"since": "2026-11-30", "until": "2026-11-01"}, headers=sup)
     assert backwards.status_code == 422 and backwards.json()["detail"] == "since must be before until"
     assert c.get("/api/supervision", params={"format": "pdf"}, headers=sup).status_code == 422
+
+
+def test_what_the_review_pages_are_told(api: Api) -> None:
+    """The alert detail names the actions this user may take now and the department to suggest;
+    each ticket carries the clock a page counts down; the board counts what the page's figures show."""
+    c, pr, sup, boss, kefu = api.client, api.as_("pr1"), api.as_("sup1"), api.as_("boss"), api.as_("kefu")
+    url = f"/api/alerts/{api.alerts[2]}"
+    detail = c.get(url, headers=pr).json()
+    assert set(detail["allowed_actions"]) == {"confirm", "dismiss", "correct", "comment"}
+    assert detail["suggested_department"] == "customer"  # billing → 客服中心
+    assert detail["events"][0]["action_zh"] == "生成预警"
+    assert c.get(url, headers=sup).json()["allowed_actions"] == ["comment"]
+    assert c.get(url, headers=boss).json()["allowed_actions"] == []
+    ticket = c.post(f"{url}/confirm", json={"department": "customer"}, headers=pr).json()
+    assert ticket["clock"]["kind"] == "respond" and ticket["clock"]["kind_zh"] == "签收"
+    assert ticket["clock"]["due"] == ticket["respond_due"] and ticket["clock"]["overdue"] is False
+    after = c.get(url, headers=pr).json()
+    assert set(after["allowed_actions"]) == {"correct", "comment"}
+    assert after["events"][-1]["action_zh"] == "确认并转工单"
+    accepted = c.post(f"/api/tickets/{ticket['id']}/actions/accept", json={}, headers=kefu).json()
+    assert accepted["clock"]["kind"] == "resolve" and accepted["clock"]["due"] == accepted["resolve_due"]
+    done = c.post(f"/api/tickets/{ticket['id']}/actions/resolve", json={"reply": "已退费"}, headers=kefu).json()
+    assert done["clock"] is None
+    board = {col["status"]: col for col in c.get("/api/tickets/board", headers=sup).json()}
+    assert board["resolved"]["count"] == 1 and board["resolved"]["overdue"] == 0
+    assert board["resolved"]["escalated"] == 0 and board["resolved"]["items"][0]["clock"] is None

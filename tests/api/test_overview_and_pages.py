@@ -1,9 +1,11 @@
 """GET /api/stats/overview agrees with the single-figure routes; the page shells are served
-with their security headers and the navigation shows what is not there yet."""
+with their security headers, a login form for user name and password, and the navigation
+marked with the roles of each page."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -12,15 +14,19 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.pages import STATIC
 from store.base import Count, districts
+from tests.api.helpers import sign_in
 from tests.conftest import make_settings
 from tests.yuqing.reports.conftest import fixture_mentions
 from yuqing.ingest import Ingestor
+from yuqing.records import Role
 
 
 @pytest.fixture
-def client(tmp_path, store, analyzer):
+def client(tmp_path, store, analyzer, sqlite_db):
     Ingestor(analyzer, store).ingest(fixture_mentions())
-    with TestClient(create_app(make_settings(tmp_path / "data"), store=store)) as c:
+    settings = make_settings(tmp_path / "data")
+    with TestClient(create_app(settings, store=store, db=sqlite_db)) as c:
+        sign_in(c, sqlite_db, settings, Role.viewer)
         yield c
 
 
@@ -49,6 +55,7 @@ def test_districts_sum_places_by_their_first_part() -> None:
 
 
 def test_pages_are_served_with_security_headers(client: TestClient) -> None:
+    client.headers.pop("Authorization")  # the shells hold no data: served without a login
     for path, title in (("/", "舆情总览"), ("/sites", "站点健康"), ("/login", "登录"), ("/alerts", "预警审核"),
                         ("/tickets", "工单督办"), ("/reports", "舆情简报")):
         page = client.get(path)
@@ -56,11 +63,38 @@ def test_pages_are_served_with_security_headers(client: TestClient) -> None:
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["x-frame-options"] == "DENY"
         assert not re.search(r"<script>(?!</script>)", page.text), "no inline script (CSP)"
-    home = client.get("/").text
-    assert 'data-login-mode="token"' in home
-    assert re.search(r'href="/alerts"[^>]*class="[^"]*soon', home) and "即将上线" in home
-    assert "GET /api/alerts" in client.get("/alerts").text  # the placeholder says what it waits for
     assert client.get("/overview", follow_redirects=False).headers["location"] == "/"
+
+
+def test_login_page_and_the_roles_of_each_page(client: TestClient) -> None:
+    login = client.get("/login").text
+    assert 'id="username"' in login and 'id="password"' in login and 'type="password"' in login
+    assert 'id="token"' not in login and "/static/js/login.js" in login
+    home = client.get("/").text
+    nav = dict(re.findall(r'<a href="(/[a-z]*)" data-roles="([a-z ]+)" hidden', home))
+    assert set(nav) == {"/", "/alerts", "/tickets", "/sites", "/reports"}  # shown by role once logged in
+    assert "handler" not in nav["/alerts"].split() and "handler" not in nav["/reports"].split()
+    assert "handler" in nav["/tickets"].split() and "pr" in nav["/alerts"].split()
+    assert re.search(r'<body [^>]*data-roles="([a-z ]+)"', client.get("/alerts").text).group(1) == nav["/alerts"]
+    alerts, tickets = client.get("/alerts").text, client.get("/tickets").text
+    assert 'id="alerts"' in alerts and "/static/js/alerts.js" in alerts
+    assert 'id="board"' in tickets and "/static/js/tickets.js" in tickets
+    for page in (home, alerts, tickets):
+        assert "即将上线" not in page and 'id="placeholder"' not in page
+
+
+def test_page_labels_come_from_the_services_tables(client: TestClient) -> None:
+    """The pages name statuses, levels and actions (and the fields each action needs) exactly as
+    the transition tables do, so a button never offers what the API would refuse to understand."""
+    from alerts.tickets.transitions import ACTIONS
+
+    labels = json.loads(re.search(r'id="yuqing-labels">(.*?)</script>', client.get("/tickets").text, re.S).group(1))
+    assert labels["ticket_action"]["resolve"] == {"zh": "办结", "needs": ["reply"]}
+    assert labels["ticket_action"]["visit"]["needs"] == ["visit_result", "satisfaction"]
+    assert set(labels["ticket_action"]) == {name for name, action in ACTIONS.items() if action.roles}
+    assert "remind" not in labels["ticket_action"]  # the system's own actions have no button
+    assert labels["ticket_status"]["in_progress"] == "处理中" and labels["level"]["red"] == "红色"
+    assert labels["alert_action"]["confirm"] == "确认并转工单" and labels["role"]["handler"] == "责任部门"
 
 
 def test_static_files_and_the_vendored_echarts(client: TestClient) -> None:
@@ -81,18 +115,3 @@ def test_every_script_a_page_loads_exists(client: TestClient) -> None:
     assert "/static/js/alerts.js" in scripts and "/static/js/tickets.js" in scripts
     for script in sorted(scripts):
         assert client.get(script).status_code == 200, script
-
-
-def test_alert_and_ticket_pages_switch_on_when_their_api_exists(tmp_path, store) -> None:
-    """Once the alerts stage adds its routes (issue 6), the pages leave their placeholders and the
-    login page asks for a user name and password. The routes here only mark their presence."""
-    app = create_app(make_settings(tmp_path / "data"), store=store)
-    for path in ("/api/alerts", "/api/tickets/board", "/api/auth/login"):
-        app.add_api_route(path, lambda: [], methods=["GET"])
-    with TestClient(app) as c:
-        alerts, tickets = c.get("/alerts").text, c.get("/tickets").text
-        assert 'id="placeholder"' not in alerts and "/static/js/alerts.js" in alerts and 'id="alerts"' in alerts
-        assert 'id="placeholder"' not in tickets and "/static/js/tickets.js" in tickets
-        assert "即将上线" not in c.get("/").text
-        login = c.get("/login").text
-        assert 'data-login-mode="password"' in login and 'id="username"' in login and 'id="token"' not in login

@@ -6,20 +6,30 @@ Every sentence here was written for this test; none comes from a training corpus
 from __future__ import annotations
 
 import csv
+import os
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bench.common import DATASETS
 from nlp.clean import clean_text, normalize
 from nlp.evaluation import label_scores
 from nlp.segment import segmenter
-from nlp.sentiment_model import DEFAULT_MODEL, LABELS, SentimentModel, extract_features
+from nlp.sentiment_model import (
+    DEFAULT_MODEL,
+    LABELS,
+    TOKEN,
+    SentimentModel,
+    extract_features,
+    gram_key,
+)
 
 COMPLAINT = "泰山港华燃气太差劲了，我们楼停气三天没人管，客服电话一直打不通，气死我了！"
 PRAISE = "感谢港华燃气的维修师傅，下着大雨还上门帮我们修好了燃气灶，态度好又专业，点赞！"
 NOTICE = ("【停气通知】因管道改造施工，3月12日8:00至18:00东岳大街以北部分小区暂停供气，"
           "施工结束后将逐户恢复，请用户提前做好准备。")
+TARIFF_NOTICE = "泰山港华燃气发布公告：居民阶梯气价标准自明年1月1日起调整，详情可到各营业厅咨询。"
 BOARD_COMPLAINT = ("尊敬的领导您好！我是岱岳区一小区的居民，去年就交了燃气开户费，到现在还没有通气，"
                    "多次打电话询问燃气公司都说在协调。恳请领导帮忙督促一下，谢谢！")
 
@@ -49,10 +59,11 @@ def test_clear_praise_is_positive(model: SentimentModel) -> None:
     assert label == "positive" and score > 0.65
 
 
-def test_factual_notice_is_neutral(model: SentimentModel) -> None:
-    label, score = predict(model, NOTICE)
-    low, high = model.neutral_band
-    assert label == "neutral" and low <= score <= high
+@pytest.mark.parametrize("raw", [NOTICE, TARIFF_NOTICE])
+def test_factual_notice_is_neutral(model: SentimentModel, raw: str) -> None:
+    label, score = predict(model, raw)
+    assert label == "neutral" and proba(model, raw)["neutral"] >= 0.5
+    assert 0.25 <= score <= 0.75  # where a neutral label puts the score (module docstring)
 
 
 def test_polite_board_complaint_is_negative(model: SentimentModel) -> None:
@@ -104,8 +115,31 @@ def test_score_follows_the_probabilities(model: SentimentModel) -> None:
 
 def test_features_are_stable_strings() -> None:
     feats = extract_features("不满意[怒]!!", ["不", "满意", "怒"])
-    assert "n满意" in feats and "e怒" in feats and "#negpos1" in feats and "#excl2" in feats
+    for name in ("n满意", "e怒", "#negpos1", "#excl2"):
+        assert TOKEN + name in feats
     assert feats == extract_features("不满意[怒]!!", ["不", "满意", "怒"])
+
+
+@pytest.mark.parametrize(
+    "raw", [COMPLAINT, PRAISE, NOTICE, BOARD_COMPLAINT, "", "😀 a\nb\t c 啊啊啊啊 2024年 12345热线",
+            "不太满意，一点也不专业[泪][泪]？？", "中" * 3000],
+)
+def test_fast_lookup_matches_the_training_features(model: SentimentModel, raw: str) -> None:
+    """Inference looks char n-grams up by integer key; it must find what training named."""
+    text = normalize(clean_text(raw))
+    words = segmenter().words(text)
+    expected = set()
+    for feature in extract_features(text, words):
+        if feature.startswith(TOKEN):
+            row = model.tokens.get(feature)
+        else:
+            pos = int(np.searchsorted(model.gram_keys, gram_key(feature)))
+            found = pos < len(model.gram_keys) and model.gram_keys[pos] == gram_key(feature)
+            row = int(model.gram_rows[pos]) if found else None
+        if row is not None:
+            expected.add(row)
+    rows = model.feature_rows(text, words).tolist()
+    assert sorted(rows) == sorted(expected) and len(rows) == len(expected)
 
 
 def test_load_time_size_and_throughput(model: SentimentModel) -> None:
@@ -122,8 +156,10 @@ def test_load_time_size_and_throughput(model: SentimentModel) -> None:
     assert rate >= 2_000, f"{rate:.0f} texts/s"
 
 
+DATASETS = Path(os.environ.get("YUQING_DATASETS", Path(__file__).resolve().parents[3] / "shared"
+                               / "datasets"))
 SMP_BINARY_TEST = DATASETS / "smp2020_ewect_usual_binary" / "test.csv"
-SMP_MIN_MACRO_F1 = 0.86  # measured 0.870 (bench/sentiment_quality.py); the issue's goal is 0.88
+SMP_MIN_MACRO_F1 = 0.86  # measured 0.867 (bench/sentiment_quality.py); the issue asked 0.88
 
 
 @pytest.mark.skipif(not SMP_BINARY_TEST.is_file(), reason="shared datasets not available")

@@ -35,7 +35,9 @@ def test_good_files_are_ingested_like_crawled_mentions(ingestor: Ingestor, name:
     paper = items["泰安日报"]
     assert paper.mention.platform == Platform.clipping and paper.mention.kind == Kind.clipping
     assert paper.mention.author.verified_reason == "报纸" and paper.mention.url.startswith("https://epaper")
-    assert paper.analysis.relevant and paper.sentiment.value == "negative"  # the same NLP as crawled mentions
+    assert paper.analysis.relevant and "maintenance" in paper.categories  # the same NLP as crawled mentions
+    tv = items["泰安电视台《新闻联播》"]
+    assert tv.sentiment.value == "negative" and "outage" in tv.categories
     radio = items["泰安人民广播电台"].mention
     assert radio.published_at == datetime(2026, 11, 20, 7, 30, tzinfo=SHANGHAI)
     again = load(name, ingestor)  # importing the same file twice changes nothing

@@ -164,3 +164,27 @@ def test_unknown_departments_are_refused_with_the_key(tmp_path) -> None:
                       encoding="utf-8")
     with pytest.raises(ConfigError, match=r"tickets\.sla\.0\.level"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[kibana]\nurl = "kibana:5601"\n', "kibana.url: 'kibana:5601' is not an http(s)://host[:port] URL"),
+        ('[kibana]\nurl = "https://elastic:changeme@kibana:5601"\n', "not in the URL"),
+        ('[kibana]\napi_key = "k"\nusername = "u"\npassword = "p"\n', "set either kibana.api_key or"),
+        ('[kibana]\nusername = "u"\n', "kibana.username and kibana.password go together"),
+        ('[kibana]\nspace = "My Space"\n', "kibana.space: a Kibana space id"),
+    ],
+)
+def test_broken_kibana_settings(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text))
+    assert expected in str(info.value) and "changeme" not in str(info.value)
+
+
+def test_kibana_credentials_from_the_environment_stay_secret(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("YUQING_KIBANA__API_KEY", "a2V5OnNlY3JldA==")
+    settings = load_settings(write(tmp_path, '[kibana]\nurl = "https://kibana.example:5601/"\nspace = "yuqing"\n'))
+    assert settings.kibana.url == "https://kibana.example:5601" and settings.kibana.space == "yuqing"
+    assert settings.kibana.api_key.get_secret_value() == "a2V5OnNlY3JldA=="
+    assert "a2V5OnNlY3JldA" not in repr(settings.kibana)

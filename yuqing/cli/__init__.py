@@ -6,6 +6,7 @@ from yuqing.cli import (  # noqa: F401  (importing registers the commands)
     core,
     es,
     imports,
+    kibana,
     nlp,
     ops,
     reports,

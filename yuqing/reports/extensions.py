@@ -1,8 +1,8 @@
 """The extension point through which later stages add to a briefing.
 
-Today a briefing shows what the mention index and the site checks know. The alerts stage
-(alerts, tickets and supervision, issue 6) joins by implementing `BriefingExtension` and
-returning it from `yuqing.wiring.briefing_extensions(settings)`:
+A briefing shows what the mention index and the site checks know; later stages join by
+implementing `BriefingExtension` and returning it from `yuqing.wiring.briefing_extensions(settings)`.
+The alerts stage does (`alerts/briefing.py`):
 
 - `event_status(event_ids=..., now=...)`: a short status per event id, e.g.
   "红色预警 · 已确认 · 工单#12 处理中" (an event's id is the id of its first mention, which the
@@ -10,7 +10,8 @@ returning it from `yuqing.wiring.briefing_extensions(settings)`:
 - `sections(period=..., now=...)`: tables added after the events, e.g. 新增工单 (opened in the
   period, with department and status) and 超时工单 (overdue at `now`, with how long).
 
-An extension that raises is logged and left out; the report is still made.
+An extension that raises is logged and left out; the report is still made. An extension with a
+`close()` method is closed by `generate_report` once the report is made.
 """
 
 from __future__ import annotations

@@ -65,9 +65,13 @@ def generate_report(settings: Settings, *, kind: ReportKind, day: date, now: dat
             store = stack.enter_context(open_mention_store(settings))
         if sites is None:
             sites = stack.enter_context(SiteStore(settings.storage.sites_db))
+        if extensions is None:
+            extensions = briefing_extensions(settings, store=store)
+            for extension in extensions:
+                if callable(close := getattr(extension, "close", None)):
+                    stack.callback(close)
         briefing = build_briefing(settings=settings, store=store, sites=sites, period=Period.ending(kind, day),
-                                  now=now, extensions=briefing_extensions(settings) if extensions is None
-                                  else extensions)
+                                  now=now, extensions=extensions)
     return report_store(settings).save(briefing, render_files(settings, briefing))
 
 

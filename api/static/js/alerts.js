@@ -1,77 +1,212 @@
-// 预警审核 (needs the alerts stage, issue 6): the inbox with level colours, one alert's
-// mentions and trail, and the review actions. Written against the issue-6 API contract:
-//   GET  /api/alerts?status=&level=&page=&size=      -> {total, items: [AlertOut]}
-//   GET  /api/alerts/{id}                             -> AlertOut + {mentions, events, tickets}
-//   POST /api/alerts/{id}/confirm {version, department, comment} -> TicketOut (201)
-//   POST /api/alerts/{id}/dismiss {version, reason}   -> AlertOut
-//   GET  /api/departments                             -> [{code, name}]
-// Corrections of sentiment/category (POST /api/alerts/{id}/correct) are listed for each mention.
+// 预警审核: the alert inbox (level colours, newest activity first), one alert with the mentions of
+// its event and its trail, and the review actions the user's role allows now (from the API's
+// `allowed_actions`): confirm → ticket, dismiss with a reason, undo a dismissal, comment, and
+// correct a mention's sentiment or categories.
 import { getJSON, postJSON } from "./api.js";
-import { el, fmtTime, initShell, toast } from "./common.js";
+import { el, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
 import { mentionItem } from "./mentions.js";
 
+const PAGE_SIZE = 20;
 const form = document.getElementById("alert-filters");
-let user = null;
+const state = { page: 1, selected: null, departments: [] };
 
-function levelBadge(alert) {
-  return el("span", { class: `badge level-${alert.level}` }, alert.level_zh || alert.level);
+function fillSelect(id, kind, keys = Object.keys(LABELS[kind])) {
+  const select = document.getElementById(id);
+  for (const key of keys) select.append(el("option", { value: key }, LABELS[kind][key]));
 }
 
-async function loadList() {
-  const data = new FormData(form);
-  const page = await getJSON("/api/alerts", { status: data.get("status"), level: data.get("level"), size: 50 });
-  const body = document.querySelector("#alerts tbody");
-  body.replaceChildren(...page.items.map((a) => el("tr", { dataset: { id: a.id }, style: "cursor:pointer",
-                                                          onclick: () => showAlert(a.id) },
-    el("td", {}, levelBadge(a)), el("td", {}, a.title), el("td", {}, a.category_zh || "—"),
-    el("td", { class: "hide-narrow" }, a.place || "—"), el("td", { class: "n" }, a.mention_count),
-    el("td", {}, a.status_zh), el("td", { class: "hide-narrow" }, fmtTime(a.last_seen_at)))));
-  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "没有符合条件的预警")));
+const levelBadge = (level) => el("span", { class: `badge level-${level}` }, label("level", level));
+
+function saveHash() {
+  writeHash({ ...Object.fromEntries(new FormData(form)), id: state.selected ?? "" });
 }
 
-async function act(path, body, done) {
-  try {
-    await postJSON(path, body);
-    toast(done);
-    await loadList();
-  } catch (error) {
-    toast(`操作失败：${error.message}`, "error");
+function restoreHash() {
+  const saved = readHash();
+  for (const [key, [value]] of Object.entries(saved)) {
+    if (key === "id") state.selected = Number(value) || null;
+    else if (form.elements[key]) form.elements[key].value = value;
   }
 }
 
-async function actions(alert) {
-  const box = document.getElementById("alert-actions");
-  box.replaceChildren();
-  if (alert.status !== "pending" || !["pr"].includes(user.role)) return;
-  const departments = await getJSON("/api/departments").catch(() => []);
-  const select = el("select", { id: "confirm-department" }, el("option", { value: "" }, "暂不派单"),
-                    ...departments.map((d) => el("option", { value: d.code }, d.name)));
-  box.append(select,
-    el("button", { type: "button", class: "primary", onclick: () => act(`/api/alerts/${alert.id}/confirm`,
-      { version: alert.version, department: select.value }, "已确认并生成工单") }, "确认转工单"),
-    el("button", { type: "button", onclick: () => {
-      const reason = window.prompt("排除原因");
-      if (reason) act(`/api/alerts/${alert.id}/dismiss`, { version: alert.version, reason }, "已排除");
-    } }, "排除"));
+function row(alert) {
+  return el("tr", { class: `level-row-${alert.level}${alert.id === state.selected ? " selected" : ""}`,
+                    dataset: { id: alert.id, level: alert.level }, onclick: () => showAlert(alert.id, true) },
+    el("td", {}, levelBadge(alert.level)),
+    el("td", {}, el("button", { type: "button", class: "link" }, alert.title),
+       alert.expected ? el("span", { class: "tag", title: "已登记的计划作业" }, "计划内") : null),
+    el("td", { class: "hide-narrow nw" }, alert.category_zh || "—"),
+    el("td", { class: "n" }, alert.mention_count),
+    el("td", { class: "nw" }, alert.status_zh),
+    el("td", { class: "hide-narrow nw" }, fmtTime(alert.last_seen_at).slice(5)));
 }
 
-async function showAlert(id) {
-  const alert = await getJSON(`/api/alerts/${id}`);
-  document.getElementById("alert-detail").hidden = false;
-  document.getElementById("alert-title").replaceChildren(levelBadge(alert), " ", alert.title);
-  document.getElementById("alert-reasons").textContent = alert.reasons.join("；");
-  document.getElementById("alert-mentions").replaceChildren(
-    ...alert.mentions.filter((m) => m.stored).map((m) => mentionItem(m.stored)));
-  document.getElementById("alert-events").replaceChildren(...alert.events.map((e) => el("li", {},
-    `${fmtTime(e.at)} ${e.actor}：${e.action}${e.to_value ? ` → ${e.to_value}` : ""}${e.comment ? `（${e.comment}）` : ""}`)));
-  await actions(alert);
+async function loadList() {
+  const inbox = document.getElementById("inbox");
+  inbox.dataset.state = "loading";
+  const data = new FormData(form);
+  try {
+    const page = await getJSON("/api/alerts", { status: data.get("status"), level: data.get("level"),
+                                                category: data.get("category"), q: data.get("q").trim(),
+                                                page: state.page, size: PAGE_SIZE });
+    const body = document.querySelector("#alerts tbody");
+    body.replaceChildren(...page.items.map(row));
+    if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "没有符合条件的预警")));
+    const total = document.getElementById("alert-total");
+    total.textContent = `共 ${page.total} 条`;
+    total.dataset.total = page.total;
+    const pages = Math.max(1, Math.ceil(page.total / PAGE_SIZE));
+    document.getElementById("page-no").textContent = `${state.page} / ${pages}`;
+    document.getElementById("prev").disabled = state.page <= 1;
+    document.getElementById("next").disabled = state.page >= pages;
+    inbox.dataset.state = "ready";
+  } catch (error) {
+    inbox.dataset.state = "error";
+    toast(`预警列表加载失败：${error.message}`, "error");
+  }
+}
+
+// Run one review call; on success reload the list and the alert, on refusal show the server's reason.
+async function act(path, body, done) {
+  const problem = document.getElementById("alert-error");
+  problem.hidden = true;
+  try {
+    const result = await postJSON(path, body);
+    toast(done(result));
+    await Promise.all([loadList(), showAlert(state.selected)]);
+  } catch (error) {
+    problem.textContent = `操作未完成：${error.message}`;
+    problem.hidden = false;
+  }
+}
+
+const field = (text, control) => el("label", { class: "field" }, text, control);
+
+function confirmForm(alert) {
+  const department = el("select", { name: "department" }, el("option", { value: "" }, "暂不派单（待派单）"),
+    ...state.departments.map((d) => el("option", { value: d.code, selected: d.code === alert.suggested_department },
+                                       d.name)));
+  const comment = el("textarea", { name: "comment", rows: 2, maxlength: 2000, placeholder: "研判意见（可选）" });
+  return el("form", { class: "action-form", id: "confirm-form", onsubmit: (event) => {
+    event.preventDefault();
+    act(`/api/alerts/${alert.id}/confirm`, { version: alert.version, department: department.value,
+                                             comment: comment.value.trim() },
+        (ticket) => `已确认，生成工单 #${ticket.id}（${ticket.status_zh}）`);
+  } }, el("h3", {}, "确认并转工单"), field("责任部门", department), field("说明", comment),
+  el("button", { type: "submit", class: "primary" }, "确认转工单"));
+}
+
+function dismissForm(alert) {
+  const reason = el("textarea", { name: "reason", rows: 2, maxlength: 2000, placeholder: "如：与本公司无关、已核实不属实" });
+  return el("form", { class: "action-form", id: "dismiss-form", onsubmit: (event) => {
+    event.preventDefault();
+    act(`/api/alerts/${alert.id}/dismiss`, { version: alert.version, reason: reason.value }, () => "已排除");
+  } }, el("h3", {}, "排除"), field("排除原因（必填）", reason), el("button", { type: "submit" }, "排除"));
+}
+
+function simpleForm(alert, action, title, placeholder) {
+  const text = el("textarea", { name: "text", rows: 2, maxlength: 2000, placeholder });
+  const body = () => (action === "comment" ? { text: text.value } : { version: alert.version, comment: text.value });
+  return el("form", { class: "action-form", id: `${action}-form`, onsubmit: (event) => {
+    event.preventDefault();
+    act(`/api/alerts/${alert.id}/${action}`, body(), () => `已${title}`);
+  } }, el("h3", {}, title), field("说明", text), el("button", { type: "submit" }, title));
+}
+
+function actions(alert) {
+  const allowed = new Set(alert.allowed_actions);
+  const forms = [];
+  if (allowed.has("confirm")) forms.push(confirmForm(alert));
+  if (allowed.has("dismiss")) forms.push(dismissForm(alert));
+  if (allowed.has("reopen")) forms.push(simpleForm(alert, "reopen", "撤销排除", "撤销原因（可选）"));
+  if (allowed.has("comment")) forms.push(simpleForm(alert, "comment", "备注", "研判过程、对外口径等"));
+  document.getElementById("alert-actions").replaceChildren(...forms);
+}
+
+// The correction controls under one mention (PR staff): effective sentiment and categories.
+function correction(alert, item) {
+  const stored = item.stored;
+  const sentiment = el("select", { name: "sentiment" }, ...Object.entries(LABELS.sentiment).map(([value, name]) =>
+    el("option", { value, selected: value === stored.sentiment }, name)));
+  const boxes = Object.entries(LABELS.category).map(([value, name]) => el("label", { class: "check" },
+    el("input", { type: "checkbox", name: "category", value, checked: stored.categories.includes(value) }), name));
+  return el("details", { class: "correct" }, el("summary", {}, "更正情感/类别"),
+    el("form", { class: "action-form", onsubmit: (event) => {
+      event.preventDefault();
+      const categories = boxes.map((b) => b.firstChild).filter((b) => b.checked).map((b) => b.value);
+      act(`/api/alerts/${alert.id}/correct`, { mention_id: stored.mention.id, sentiment: sentiment.value, categories },
+          () => "已更正（重新抓取后仍保留，并作为标注样本）");
+    } }, field("情感", sentiment), el("div", { class: "checks" }, ...boxes),
+    el("button", { type: "submit" }, "保存更正")));
+}
+
+function mentionRow(alert, item) {
+  if (!item.stored) return el("li", { class: "mention missing" }, `信息 ${item.mention_id} 已不在索引中`);
+  const node = mentionItem(item.stored);
+  if (item.stored.correction) {
+    node.querySelector(".meta").append(el("span", { class: "tag corrected" }, `已由 ${item.stored.correction.by} 更正`));
+  }
+  if (alert.allowed_actions.includes("correct")) node.append(correction(alert, item));
+  return node;
+}
+
+function trailLine(event) {
+  const to = event.to_value ? ` → ${label("alert_status", event.to_value)}` : "";
+  return el("li", {}, el("time", {}, fmtTime(event.at)), ` ${event.actor}：${event.action_zh}${to}`,
+            event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
+}
+
+async function showAlert(id, reveal = false) {
+  if (!id) return;
+  const box = document.getElementById("alert-detail");
+  box.dataset.state = "loading";
+  try {
+    const alert = await getJSON(`/api/alerts/${id}`);
+    state.selected = alert.id;
+    saveHash();
+    for (const tr of document.querySelectorAll("#alerts tbody tr")) tr.classList.toggle("selected", tr.dataset.id === String(id));
+    box.hidden = false;
+    box.className = `card detail level-edge-${alert.level}`;
+    if (state.shown !== alert.id) document.getElementById("alert-error").hidden = true;
+    state.shown = alert.id;
+    document.getElementById("alert-title").replaceChildren(levelBadge(alert.level), ` ${alert.title}`);
+    document.getElementById("alert-meta").textContent = [alert.status_zh, alert.category_zh, alert.place,
+      `首次 ${fmtTime(alert.opened_at)}`, `最近 ${fmtTime(alert.last_seen_at)}`].filter(Boolean).join(" · ");
+    document.getElementById("alert-summary").textContent =
+      alert.summary + (alert.dismiss_reason ? `（排除原因：${alert.dismiss_reason}）` : "");
+    document.getElementById("alert-reasons").replaceChildren(...alert.reasons.map((r) => el("li", {}, r)));
+    document.getElementById("alert-tickets").replaceChildren(...alert.tickets.map((t) => el("p", { class: "ticket-link" },
+      "工单 ", el("a", { href: `/tickets#id=${t.id}` }, `#${t.id}`), `：${t.status_zh}`)));
+    actions(alert);
+    document.getElementById("alert-mention-count").textContent = `${alert.mention_count} 条`;
+    document.getElementById("alert-mentions").replaceChildren(...alert.mentions.map((m) => mentionRow(alert, m)));
+    document.getElementById("alert-events").replaceChildren(...alert.events.map(trailLine));
+    box.dataset.id = alert.id;
+    box.dataset.status = alert.status;
+    box.dataset.state = "ready";
+    if (reveal) box.scrollIntoView({ block: "start" });
+  } catch (error) {
+    box.dataset.state = "error";
+    toast(`预警加载失败：${error.message}`, "error");
+  }
 }
 
 async function main() {
-  user = await initShell();
-  if (!user) return;
-  form.addEventListener("submit", (event) => { event.preventDefault(); loadList(); });
-  await loadList().catch((error) => toast(`加载失败：${error.message}`, "error"));
+  fillSelect("a-level", "level", ["red", "orange", "yellow", "blue"]);
+  fillSelect("a-category", "category");
+  restoreHash();
+  if (!(await initShell())) return;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.page = 1;
+    saveHash();
+    loadList();
+  });
+  document.getElementById("prev").addEventListener("click", () => { state.page -= 1; loadList(); });
+  document.getElementById("next").addEventListener("click", () => { state.page += 1; loadList(); });
+  state.departments = await getJSON("/api/departments").catch(() => []);
+  await loadList();
+  await showAlert(state.selected);
 }
 
 main();

@@ -1,21 +1,12 @@
 // The one place that knows how the pages obtain, keep and send credentials.
 //
-// Today (before users and roles): the login page asks for the access token `api.token`;
-// it is kept in sessionStorage (gone when the tab closes) and sent as
-// `Authorization: Bearer <token>`. Without a configured token the API serves this machine
-// only, and the pages work without logging in there.
-//
-// With users and roles (issue 6) the server renders the login page in "password" mode as
-// soon as `POST /api/auth/login` exists (api/pages/__init__.py, login_mode()); this module
-// then posts the user name and password, keeps the returned `access_token` until its
-// `expires_at`, asks `GET /api/auth/me` who is logged in and ends the token with
-// `POST /api/auth/logout`. Nothing else in the pages touches credentials.
+// The login page posts the user name and password to `POST /api/auth/login`; the returned
+// `access_token` is kept in sessionStorage (gone when the tab closes) until its `expires_at`
+// and sent as `Authorization: Bearer <token>`. `GET /api/auth/me` says who is logged in (role,
+// department); `POST /api/auth/logout` ends the token. Nothing else in the pages touches
+// credentials.
 
 const KEY = "yuqing.auth";
-
-export function loginMode() {
-  return document.body.dataset.loginMode === "password" ? "password" : "token";
-}
 
 function load() {
   try {
@@ -47,55 +38,43 @@ async function detailOf(response) {
   return `HTTP ${response.status}`;
 }
 
-// Log in with {token} (token mode) or {username, password} (password mode); throws Error(detail).
-export async function login(form) {
-  if (loginMode() === "password") {
-    const response = await fetch("/api/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: form.username, password: form.password }),
-    });
-    if (!response.ok) throw new Error(await detailOf(response));
-    const data = await response.json();
-    save({ token: data.access_token, expiresAt: data.expires_at,
-           user: { username: data.username, display_name: data.username, role: data.role,
-                   department: data.department } });
-    return;
-  }
-  save({ token: (form.token || "").trim(), user: null });
-  const probe = await fetch("/api/stats/facets/platform?limit=1", { headers: authHeaders() });
-  if (!probe.ok) {
-    sessionStorage.removeItem(KEY);
-    throw new Error(await detailOf(probe));
-  }
+// Log in with {username, password}; throws Error(detail) when refused.
+export async function login({ username, password }) {
+  const response = await fetch("/api/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) throw new Error(await detailOf(response));
+  const data = await response.json();
+  save({ token: data.access_token, expiresAt: data.expires_at, user: null });
 }
 
-// Who is using the pages: {display_name, role, department}. With the shared access token
-// every role is allowed by the API, so the pages show everything.
+// Who is using the pages: {username, display_name, role, department}, or null when not logged in.
 export async function currentUser() {
   const saved = load();
-  if (loginMode() === "password") {
-    if (saved && saved.user && saved.user.checked) return saved.user;
-    const response = await fetch("/api/auth/me", { headers: authHeaders() });
-    if (response.status === 401) return null;
-    if (!response.ok) throw new Error(await detailOf(response));
-    const me = await response.json();
-    if (saved) save({ ...saved, user: { ...me, checked: true } });
-    return me;
+  if (!saved) return null;
+  if (saved.user) return saved.user;
+  const response = await fetch("/api/auth/me", { headers: authHeaders() });
+  if (response.status === 401) {
+    sessionStorage.removeItem(KEY);
+    return null;
   }
-  return { display_name: saved && saved.token ? "令牌用户" : "本机用户", role: "admin", department: "" };
+  if (!response.ok) throw new Error(await detailOf(response));
+  const me = await response.json();
+  save({ ...saved, user: me });
+  return me;
 }
 
 export async function logout() {
-  if (loginMode() === "password" && load()) {
-    await fetch("/api/auth/logout", { method: "POST", headers: authHeaders() }).catch(() => {});
-  }
+  if (load()) await fetch("/api/auth/logout", { method: "POST", headers: authHeaders() }).catch(() => {});
   sessionStorage.removeItem(KEY);
   window.location.assign("/login");
 }
 
 // Send the browser to the login page, coming back here afterwards.
 export function toLogin() {
+  sessionStorage.removeItem(KEY);
   const here = window.location.pathname + window.location.search;
   window.location.assign(`/login?next=${encodeURIComponent(here)}`);
 }

@@ -60,7 +60,8 @@ export function toast(message, kind = "info") {
   toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
-// Who is logged in, shown in the header; nav items the role may not use are hidden.
+// Who is logged in, shown in the header; only the pages the role may use are in the navigation,
+// and a page opened by another role says so instead of loading (the API would refuse it too).
 export async function initShell() {
   let user;
   try {
@@ -79,7 +80,25 @@ export async function initShell() {
   for (const link of document.querySelectorAll("#nav a[data-roles]")) {
     link.hidden = !link.dataset.roles.split(" ").includes(user.role);
   }
+  const roles = document.body.dataset.roles;
+  if (roles && !roles.split(" ").includes(user.role)) {
+    const title = document.querySelector(".page-title")?.textContent || "本页";
+    document.querySelector("main").replaceChildren(el("section", { class: "card notice", id: "forbidden" },
+      el("h2", {}, `${label("role", user.role)}无权使用“${title}”`),
+      el("p", {}, "请从上方导航进入您可以使用的页面；如需权限，请联系系统管理员。")));
+    return null;
+  }
   return user;
+}
+
+// "剩余 3 小时 20 分" / "超时 2 天 5 小时" until (or since) an ISO time, by this browser's clock.
+export function countdown(iso) {
+  const minutes = Math.round((Date.parse(iso) - Date.now()) / 60_000);
+  const span = Math.abs(minutes);
+  const days = Math.floor(span / 1440);
+  const hours = Math.floor((span % 1440) / 60);
+  const text = days ? `${days} 天 ${hours} 小时` : hours ? `${hours} 小时 ${span % 60} 分` : `${span % 60} 分钟`;
+  return { late: minutes < 0, text: minutes < 0 ? `超时 ${text}` : `剩余 ${text}` };
 }
 
 // Keep the page's filters in the address bar, so a view can be shared and reloaded.

@@ -1,4 +1,4 @@
-import { login, loginMode, safeNext } from "./auth.js";
+import { login, safeNext } from "./auth.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -8,8 +8,7 @@ form.addEventListener("submit", async (event) => {
   error.hidden = true;
   const data = Object.fromEntries(new FormData(form));
   try {
-    await login(loginMode() === "password" ? { username: data.username, password: data.password }
-                                           : { token: data.token });
+    await login({ username: data.username.trim(), password: data.password });
     window.location.assign(safeNext(new URLSearchParams(window.location.search).get("next")));
   } catch (problem) {
     error.textContent = `登录失败：${problem.message}`;

@@ -1,6 +1,8 @@
 """End-to-end page tests: the real service (`yuqing run` on a free loopback port) over the demo
-data loaded through the real spider and pipeline (`yuqing demo`), own-site results from checks
-of the local test site, one briefing; driven in Debian's headless Chromium by Playwright.
+data loaded through the real spider and pipeline (`yuqing demo`, whose mentions open alerts),
+own-site results from checks of the local test site, one briefing, a ticket left overdue for
+days and escalated by the SLA sweep, and one user per role (`yuqing users add`); driven in
+Debian's headless Chromium by Playwright. The service is shared by the package's modules.
 
 Without /usr/bin/chromium the tests are skipped with the reason, unless
 YUQING_REQUIRE_BROWSER=1 (as in .ci/run), where they fail instead. Playwright never downloads
@@ -15,20 +17,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.api.helpers import PASSWORD
 from tests.conftest import REPO
 from tools.site_server import SiteServer
 from yuqing.records import SHANGHAI
 
 CHROMIUM = Path(os.environ.get("YUQING_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
-TOKEN = "e2e-0123456789abcdef"
+# One user per role: (name, role, department).
+USERS = (("pr1", "pr", ""), ("kefu", "handler", "customer"), ("sup1", "supervisor", ""), ("boss", "viewer", ""))
+OVERDUE_DAYS = 4  # the prepared ticket was opened this long ago (its deadlines have passed)
 # The machine has no internet: without these Chromium floods refused background connections.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -65,12 +70,26 @@ class Service:
     config: Path
     data: Path
     site: SiteServer
+    overdue_ticket: int
+    tokens: dict[str, str] = field(default_factory=dict)
 
-    def api(self, path: str, **params) -> object:
-        response = httpx.get(f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {TOKEN}"},
-                             timeout=30)
+    def headers(self, user: str) -> dict[str, str]:
+        """Authorization of `user`, logged in through the real route (once per user)."""
+        if user not in self.tokens:
+            answer = httpx.post(f"{self.url}/api/auth/login", json={"username": user, "password": PASSWORD},
+                                timeout=30)
+            answer.raise_for_status()
+            self.tokens[user] = answer.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def api(self, path: str, user: str = "boss", **params) -> object:
+        """GET as `user` (default the viewer, who reads everything and changes nothing)."""
+        response = httpx.get(f"{self.url}{path}", params=params, headers=self.headers(user), timeout=30)
         response.raise_for_status()
         return response.json()
+
+    def post(self, path: str, user: str, body: dict) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", json=body, headers=self.headers(user), timeout=30)
 
 
 def _write_config(path: Path, data: Path, site: SiteServer) -> None:
@@ -78,8 +97,6 @@ def _write_config(path: Path, data: Path, site: SiteServer) -> None:
     path.write_text(f"""
 [storage]
 data_dir = "{data}"
-[api]
-token = "{TOKEN}"
 [crawl]
 log_level = "WARNING"
 [[sites.targets]]
@@ -98,15 +115,43 @@ allow_addresses = {loopback}
 """, encoding="utf-8")
 
 
-def _run(*args: str, config: Path) -> str:
-    done = subprocess.run([sys.executable, "-m", "yuqing", *args, "--config", str(config)],
+def _run(*args: str, config: Path, stdin: str | None = None) -> str:
+    done = subprocess.run([sys.executable, "-m", "yuqing", *args, "--config", str(config)], input=stdin,
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode in (0, 1), done.stderr[-2000:]
     return done.stdout
 
 
-def _prepare(config: Path) -> None:
-    """Demo data through the real pipeline, three rounds of site checks, one weekly report."""
+def _overdue_ticket(settings, now: datetime) -> int:
+    """A pending alert confirmed OVERDUE_DAYS ago for the dispatch centre and never accepted,
+    then the SLA sweep as the scheduler runs it: the ticket is overdue and escalated (督办)."""
+    from sqlalchemy import select
+
+    from alerts import service as alerts
+    from alerts.actor import Actor
+    from alerts.db import open_database
+    from alerts.models import Alert, AlertStatus
+    from alerts.tickets.scheduled import sla_sweep
+    from yuqing.records import Role
+
+    db = open_database(settings)
+    try:
+        with db.write() as session:
+            alert = session.scalars(select(Alert).where(Alert.status == AlertStatus.pending.value,
+                                                        Alert.category == "outage").order_by(Alert.id)).first()
+            _, ticket = alerts.confirm(session, alert_id=alert.id, actor=Actor(name="pr1", role=Role.pr),
+                                       settings=settings, now=now - timedelta(days=OVERDUE_DAYS),
+                                       department="dispatch")
+            ticket_id = ticket.id
+        assert sla_sweep(db, settings=settings, now=now).escalated >= 1
+    finally:
+        db.close()
+    return ticket_id
+
+
+def _prepare(config: Path) -> int:
+    """Demo data through the real pipeline, users, three rounds of site checks, one weekly
+    report, an overdue ticket; returns that ticket's id."""
     from crawlers.sitecheck.service import run_site_checks
     from yuqing.reports.model import ReportKind
     from yuqing.reports.service import generate_report
@@ -114,21 +159,25 @@ def _prepare(config: Path) -> None:
 
     _run("init", config=config)
     _run("demo", config=config)
+    for name, role, department in USERS:
+        _run("users", "add", name, "--role", role, "--department", department, "--password-stdin",
+             config=config, stdin=PASSWORD + "\n")
     settings = load_settings(config)
     now = datetime.now(SHANGHAI)
     for minutes in (20, 10, 0):
         run_site_checks(settings, now=now - timedelta(minutes=minutes))
     generate_report(settings, kind=ReportKind.weekly, day=(now - timedelta(days=1)).date(), now=now)
+    return _overdue_ticket(settings, now)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     _need_browser()
     work = tmp_path_factory.mktemp("e2e")
     with SiteServer() as site:
         config, data = work / "yuqing.toml", work / "data"
         _write_config(config, data, site)
-        _prepare(config)
+        overdue = _prepare(config)
         port = free_port()
         log = (work / "service.log").open("w")
         process = subprocess.Popen([sys.executable, "-m", "yuqing", "run", "--no-scheduler", "--host", "127.0.0.1",
@@ -146,7 +195,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 time.sleep(0.2)
             else:
                 pytest.fail("the service did not start within 60 s")
-            yield Service(url=url, config=config, data=data, site=site)
+            yield Service(url=url, config=config, data=data, site=site, overdue_ticket=overdue)
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -167,7 +216,7 @@ def browser(service: Service):
 
 @pytest.fixture(params=list(VIEWPORTS))
 def page(request: pytest.FixtureRequest, browser):
-    """A fresh browser context (no saved token) at desktop or phone size; page errors fail the test."""
+    """A fresh browser context (nobody logged in) at desktop or phone size; page errors fail the test."""
     size = VIEWPORTS[request.param]
     context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
                                   accept_downloads=True, is_mobile=request.param == "phone",
@@ -184,12 +233,20 @@ def page(request: pytest.FixtureRequest, browser):
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}-{page.viewport_name}.png"
+    page.evaluate("window.scrollTo(0, 0); document.querySelectorAll('.detail').forEach(d => { d.scrollTop = 0; })")
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def login(page, service: Service, token: str = TOKEN, next_path: str = "/") -> None:
-    """Log in through the login page. With users (issue 6) this fills user name and password instead."""
+def login(page, service: Service, user: str = "pr1", password: str = PASSWORD, next_path: str = "/") -> None:
+    """Log in through the login page as `user` (the page then goes to `next_path`)."""
     page.goto(f"{service.url}/login?next={next_path}")
-    page.fill("#token", token)
+    page.fill("#username", user)
+    page.fill("#password", password)
     page.click("#login-form button[type=submit]")
+
+
+def logout(page, service: Service) -> None:
+    """The header's 退出: the token is ended and the login page shown."""
+    page.click("#logout")
+    page.wait_for_url(f"{service.url}/login")

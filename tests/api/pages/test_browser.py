@@ -1,12 +1,15 @@
-"""The pages in headless Chromium at 1366×768 and 390×844: log in, the overview's charts drawn
-from the demo data with the API's numbers, a click on a chart filtering the mention list, the
-site-health page over real check results, the placeholders, the briefings download."""
+"""The pages in headless Chromium at 1366×768 and 390×844: log in as PR staff (a wrong password
+refused), the overview's charts drawn from the demo data with the API's numbers, a click on a
+chart filtering the mention list, the site-health page over real check results, the briefings
+download. The review and ticket pages: test_review_loop.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.api.pages.conftest import TOKEN, Service, login, screenshot
+import httpx
+
+from tests.api.pages.conftest import Service, login, screenshot
 from yuqing.records import CATEGORY_NAMES_ZH, SHANGHAI
 
 CHARTS = ("chart-trend", "chart-sentiment", "chart-platform", "chart-category", "chart-district", "chart-author")
@@ -31,15 +34,23 @@ def open_overview(page, service: Service) -> None:
     page.wait_for_selector("#mention-section[data-state=ready]", timeout=30_000)
 
 
-def test_login_is_required_and_a_wrong_token_is_refused(page, service: Service) -> None:
+def test_login_is_required_and_a_wrong_password_is_refused(page, service: Service) -> None:
     page.goto(f"{service.url}/")
     page.wait_for_url(f"{service.url}/login?next=%2F")
-    login(page, service, token="wrong-token")
+    login(page, service, password="not-the-password")
     page.wait_for_selector("#login-error:not([hidden])")
-    assert "需要有效的访问令牌" in page.inner_text("#login-error")
+    assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"
+    screenshot(page, "login")
     login(page, service, next_path="//evil.example/")  # only same-site paths are followed
     page.wait_for_url(f"{service.url}/")
-    assert page.evaluate("sessionStorage.getItem('yuqing.auth')").find(TOKEN) > 0
+    page.wait_for_selector("#user-name:has-text('舆情专员')")
+    saved = page.evaluate("JSON.parse(sessionStorage.getItem('yuqing.auth'))")
+    assert saved["token"] and saved["user"]["username"] == "pr1" and saved["user"]["role"] == "pr"
+    assert "not-the-password" not in page.content()
+    page.click("#logout")  # the token ends on the server, not only in the tab
+    page.wait_for_url(f"{service.url}/login")
+    gone = httpx.get(f"{service.url}/api/auth/me", headers={"Authorization": f"Bearer {saved['token']}"})
+    assert gone.status_code == 401 and page.evaluate("sessionStorage.getItem('yuqing.auth')") is None
 
 
 def test_overview_draws_the_demo_data_with_the_apis_numbers(page, service: Service) -> None:
@@ -145,15 +156,9 @@ def test_site_health_shows_the_local_sites_results(page, service: Service) -> No
     screenshot(page, "sites")
 
 
-def test_placeholders_and_briefings(page, service: Service) -> None:
-    login(page, service, next_path="/alerts")
-    page.wait_for_url(f"{service.url}/alerts")
-    assert "预警审核即将上线" in page.inner_text("#placeholder")
-    screenshot(page, "alerts")
-    page.goto(f"{service.url}/tickets")
-    assert "工单督办即将上线" in page.inner_text("#placeholder")
-    screenshot(page, "tickets")
-    page.goto(f"{service.url}/reports")
+def test_briefings_download(page, service: Service) -> None:
+    login(page, service, next_path="/reports")
+    page.wait_for_url(f"{service.url}/reports")
     page.wait_for_selector("#reports-card[data-state=ready]")
     [report] = service.api("/api/reports")
     row = page.locator(f"#reports tbody tr[data-id='{report['id']}']")
