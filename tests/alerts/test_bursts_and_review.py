@@ -89,18 +89,19 @@ def test_an_event_spreading_fast_is_raised(loop: Loop) -> None:
 
 
 def test_a_correction_is_stored_survives_recrawl_and_becomes_a_labelled_example(loop: Loop) -> None:
-    text = "泰安港华燃气的师傅态度很好，很快就修好了，谢谢"  # the model calls it negative
+    # a planned outage the reviewer reads as neutral news; the model reads a complaint
+    text = "泰安港华燃气又停气了，打电话问了才知道是计划检修，下午就恢复了"
     outcome = loop.post(1, text)
-    assert outcome is not None
+    assert outcome is not None and loop.store.get("weibo:1").sentiment == "negative"
     with loop.db.write() as session:
         example = service.correct_mention(session, store=loop.store, alert_id=outcome.alert_id, mention_id="weibo:1",
                                           actor=actor("pr", "reviewer"), now=BASE_TIME,
-                                          sentiment=SentimentLabel.positive, categories=[Category.maintenance])
+                                          sentiment=SentimentLabel.neutral, categories=[Category.maintenance])
     assert (example.model_sentiment, example.sentiment, example.categories) == \
-        ("negative", "positive", ["maintenance"])
+        ("negative", "neutral", ["maintenance"])
     loop.store.upsert([(mention(1, text, likes=9), loop.analyzer.analyze(mention(1, text)))])  # re-crawl
     stored = loop.store.get("weibo:1")
-    assert stored.sentiment == "positive" and stored.categories == ["maintenance"] and stored.mention.likes == 9
+    assert stored.sentiment == "neutral" and stored.categories == ["maintenance"] and stored.mention.likes == 9
     assert stored.correction.by == "reviewer"
     with loop.db.read() as session:
         (kept,) = session.scalars(select(LabelledExample)).all()

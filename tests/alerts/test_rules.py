@@ -28,7 +28,8 @@ def verdict(analyzer: Analyzer, text: str, rules=None, **fields):
 def test_default_rules_levels(analyzer: Analyzer) -> None:
     leak = verdict(analyzer, "泰安港华燃气，我们小区楼道里一股煤气味，赶紧来人")
     assert leak.level == "red" and leak.life_safety and leak.rule_ids[0] == "life-safety"
-    assert verdict(analyzer, "燃气泄漏怎么办？泰山港华燃气提醒您注意安全知识").life_safety is False
+    tip = verdict(analyzer, "燃气泄漏怎么办？泰山港华燃气提醒您注意安全知识")
+    assert tip is None or not tip.life_safety  # safety education, not an emergency
     thanks = verdict(analyzer, "感谢泰安港华燃气抢修队！昨晚楼道里有燃气味，二十分钟就到了，换了接头")
     assert thanks is None or not thanks.life_safety  # a repair already done, with thanks
     low_pressure = verdict(analyzer, "泰安港华燃气，新泰平阳小区气压低得壁挂炉都打不着火，暖气不热")
