@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.db import Database, open_database
 from alerts.errors import ServiceError
@@ -83,6 +84,7 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
             app.state.store.close()
         if getattr(app.state, "evidence", None) is not None:
             app.state.evidence.close()
+            app.state.evidence = None  # opened again on first use if the app is started again
         if site_store is None:
             app.state.sites.close()
         if owned_db:
@@ -100,6 +102,13 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
                             content={"detail": _reason(exc), "errors": jsonable_encoder(exc.errors())})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:  # a body that is not JSON (or not UTF-8)
+            return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                content={"detail": "请求内容无法解析：应为 UTF-8 编码的 JSON"})
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
 
     @app.exception_handler(QueryTooDeep)
     async def too_deep(request: Request, exc: QueryTooDeep) -> JSONResponse:

@@ -20,6 +20,7 @@ from alerts.tickets.service import suggest_department
 from alerts.transitions import ALERT_ACTION_ZH
 from api.deps import CacheDep, DbDep, ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
+from api.responses import CONFLICT, NOT_FOUND
 from api.routes.tickets import TicketOut
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role, SentimentLabel, StoredMention
@@ -200,7 +201,8 @@ def put_rules(body: RulesIn, rules: RulesDep, actor: Annotated[Actor, require_ro
     return RulesOut(text=current.text, error=None, rules=len(current.spec.rules), bursts=len(current.bursts))
 
 
-@router.get("/{alert_id}", response_model=AlertDetail, summary="One alert with its mentions, trail and tickets",
+@router.get("/{alert_id}", responses=NOT_FOUND,
+            response_model=AlertDetail, summary="One alert with its mentions, trail and tickets",
             dependencies=[require_role(*REVIEWERS)])
 def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: CurrentActor,
               settings: SettingsDep) -> AlertDetail:
@@ -220,7 +222,8 @@ def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: Curre
                        suggested_department=out.department or suggest_department(settings, category=out.category))
 
 
-@router.post("/{alert_id}/confirm", response_model=TicketOut, status_code=status.HTTP_201_CREATED,
+@router.post("/{alert_id}/confirm", responses=NOT_FOUND | CONFLICT,
+             response_model=TicketOut, status_code=status.HTTP_201_CREATED,
              summary="Confirm: open a ticket (assigned at once when a department is given)")
 def confirm(alert_id: int, body: Confirm, session: WriteSession, settings: SettingsDep,
             actor: Annotated[Actor, require_role(Role.pr)]) -> TicketOut:
@@ -230,7 +233,8 @@ def confirm(alert_id: int, body: Confirm, session: WriteSession, settings: Setti
     return TicketOut.model_validate(ticket)
 
 
-@router.post("/{alert_id}/dismiss", response_model=AlertOut, summary="Dismiss with a reason (the event stays quiet)")
+@router.post("/{alert_id}/dismiss", responses=NOT_FOUND | CONFLICT,
+             response_model=AlertOut, summary="Dismiss with a reason (the event stays quiet)")
 def dismiss(alert_id: int, body: Dismiss, session: WriteSession, settings: SettingsDep,
             actor: Annotated[Actor, require_role(Role.pr)]) -> AlertOut:
     alert = service.dismiss(session, alert_id=alert_id, actor=actor, settings=settings, now=now_shanghai(),
@@ -239,7 +243,7 @@ def dismiss(alert_id: int, body: Dismiss, session: WriteSession, settings: Setti
     return AlertOut.model_validate(alert)
 
 
-@router.post("/{alert_id}/reopen", response_model=AlertOut, summary="Undo a dismissal")
+@router.post("/{alert_id}/reopen", responses=NOT_FOUND | CONFLICT, response_model=AlertOut, summary="Undo a dismissal")
 def reopen(alert_id: int, body: Reopen, session: WriteSession,
            actor: Annotated[Actor, require_role(Role.pr)]) -> AlertOut:
     alert = service.reopen(session, alert_id=alert_id, actor=actor, now=now_shanghai(), comment=body.comment,
@@ -248,7 +252,7 @@ def reopen(alert_id: int, body: Reopen, session: WriteSession,
     return AlertOut.model_validate(alert)
 
 
-@router.post("/{alert_id}/comment", response_model=AlertOut, summary="Add a comment")
+@router.post("/{alert_id}/comment", responses=NOT_FOUND, response_model=AlertOut, summary="Add a comment")
 def comment(alert_id: int, body: CommentIn, session: WriteSession,
             actor: Annotated[Actor, require_role(Role.pr, Role.supervisor)]) -> AlertOut:
     alert = service.comment(session, alert_id=alert_id, actor=actor, now=now_shanghai(), text=body.text)
@@ -256,7 +260,7 @@ def comment(alert_id: int, body: CommentIn, session: WriteSession,
     return AlertOut.model_validate(alert)
 
 
-@router.post("/{alert_id}/correct", response_model=StoredMention,
+@router.post("/{alert_id}/correct", responses=NOT_FOUND | CONFLICT, response_model=StoredMention,
              summary="Correct a mention's sentiment or categories (kept across re-crawls and for retraining)")
 def correct(alert_id: int, body: CorrectionIn, session: WriteSession, store: StoreDep,
             actor: Annotated[Actor, require_role(Role.pr)]) -> StoredMention:

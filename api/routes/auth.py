@@ -14,7 +14,7 @@ from alerts.db import now_shanghai
 from alerts.users import service as users
 from api.deps import DbDep, SettingsDep, WriteSession
 from api.ratelimit import LoginLimiter
-from api.responses import Problem
+from api.responses import FORBIDDEN, UNAUTHORIZED, Problem
 from api.security import CurrentActor, credentials
 from yuqing.records import Role
 
@@ -83,7 +83,7 @@ def token_form(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depe
     return _login(request, db, settings, form.username, form.password)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this login token")
+@router.post("/logout", responses=UNAUTHORIZED, status_code=status.HTTP_204_NO_CONTENT, summary="End this login token")
 def logout(actor: CurrentActor, session: WriteSession,
            token: Annotated[str | None, Depends(credentials)]) -> Response:
     if token and actor.via == "user":
@@ -92,13 +92,14 @@ def logout(actor: CurrentActor, session: WriteSession,
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=Me, summary="Who is logged in")
+@router.get("/me", responses=UNAUTHORIZED, response_model=Me, summary="Who is logged in")
 def me(actor: CurrentActor) -> Me:
     return Me(username=actor.name, display_name=actor.label, role=actor.role, department=actor.department,
               via=actor.via)
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change one's own password")
+@router.post("/password", responses=UNAUTHORIZED | FORBIDDEN,
+             status_code=status.HTTP_204_NO_CONTENT, summary="Change one's own password")
 def change_password(body: PasswordChange, actor: CurrentActor, session: WriteSession,
                     settings: SettingsDep) -> Response:
     now = now_shanghai()

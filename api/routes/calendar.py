@@ -14,6 +14,7 @@ from alerts.calendar.models import PLANNED_KIND_ZH, PlannedKind
 from alerts.db import now_shanghai
 from api.deps import ReadSession, WriteSession
 from api.query import _moment
+from api.responses import NOT_FOUND
 from api.security import require_role
 from yuqing.records import Category, Role, ShanghaiTime
 
@@ -84,7 +85,7 @@ def create_planned(body: PlannedIn, session: WriteSession,
     return PlannedOut.model_validate(event)
 
 
-@router.patch("/{event_id}", response_model=PlannedOut, summary="Change a planned operation",
+@router.patch("/{event_id}", responses=NOT_FOUND, response_model=PlannedOut, summary="Change a planned operation",
               dependencies=[require_role(Role.admin)])
 def update_planned(event_id: int, body: PlannedPatch, session: WriteSession) -> PlannedOut:
     changes = body.model_dump(exclude_unset=True)
@@ -95,7 +96,8 @@ def update_planned(event_id: int, body: PlannedPatch, session: WriteSession) -> 
     return PlannedOut.model_validate(event)
 
 
-@router.delete("/{event_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a planned operation",
+@router.delete("/{event_id}", responses=NOT_FOUND,
+               status_code=status.HTTP_204_NO_CONTENT, summary="Delete a planned operation",
                dependencies=[require_role(Role.admin)])
 def delete_planned(event_id: int, session: WriteSession) -> Response:
     calendar.delete_event(session, event_id=event_id)

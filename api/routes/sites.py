@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
 from api.deps import SettingsDep
+from api.responses import NOT_FOUND
 from crawlers.sitecheck.records import CheckResult, CrawlReport, Incident, WindowStats
 from crawlers.sitecheck.service import overview
 from crawlers.sitecheck.store import SiteStore
@@ -67,7 +68,8 @@ def latest_crawl(store: SiteStoreDep) -> CrawlReport | None:
     return store.latest_crawl()
 
 
-@router.get("/{name}", response_model=TargetHistory, summary="One target with its recent results and incidents")
+@router.get("/{name}", responses=NOT_FOUND,
+            response_model=TargetHistory, summary="One target with its recent results and incidents")
 def site_history(name: str, settings: SettingsDep, store: SiteStoreDep,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> TargetHistory:
     found = next((t for t in _statuses(settings, store) if t.name == name), None)

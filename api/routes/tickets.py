@@ -18,6 +18,7 @@ from alerts.tickets.models import STATUS_ZH, TicketStatus
 from alerts.tickets.transitions import ACTION_ZH
 from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, WriteSession
 from api.query import _moment
+from api.responses import CONFLICT, NOT_FOUND
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role
 
@@ -197,12 +198,13 @@ def _detail(session: ReadSession, ticket: object, actor: Actor, settings: Settin
                         suggested_department=tickets.suggest_department(settings, category=out.category))
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail, summary="One ticket with its audit trail")
+@router.get("/tickets/{ticket_id}", responses=NOT_FOUND,
+            response_model=TicketDetail, summary="One ticket with its audit trail")
 def get_ticket(ticket_id: int, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> TicketDetail:
     return _detail(session, tickets.get_ticket(session, ticket_id=ticket_id, actor=actor), actor, settings)
 
 
-@router.post("/tickets/{ticket_id}/actions/{action}", response_model=TicketDetail,
+@router.post("/tickets/{ticket_id}/actions/{action}", responses=NOT_FOUND | CONFLICT, response_model=TicketDetail,
              summary="Take an action: assign, reassign, return, accept, reply, resolve, visit, redo, close, cancel, "
                      "escalate, respond_public, comment (409 with the reason when not allowed now)")
 def take_action(ticket_id: int, action: str, body: ActionIn, session: WriteSession, settings: SettingsDep,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerts.db import now_shanghai
 from alerts.users import service as users
 from api.deps import ReadSession, SettingsDep, WriteSession
+from api.responses import CONFLICT, NOT_FOUND
 from api.security import CurrentActor
 from yuqing.records import Role
 
@@ -78,7 +79,8 @@ def list_users(session: ReadSession) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in users.list_users(session)]
 
 
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user")
+@router.post("/users", responses=CONFLICT,
+             response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user")
 def create_user(body: UserIn, session: WriteSession, settings: SettingsDep) -> UserOut:
     user = users.create_user(session, username=body.username, password=body.password, role=body.role,
                              department=body.department, display_name=body.display_name, email=body.email,
@@ -87,7 +89,8 @@ def create_user(body: UserIn, session: WriteSession, settings: SettingsDep) -> U
     return UserOut.model_validate(user)
 
 
-@router.patch("/users/{username}", response_model=UserOut, summary="Change a user's role, department or status")
+@router.patch("/users/{username}", responses=NOT_FOUND,
+              response_model=UserOut, summary="Change a user's role, department or status")
 def update_user(username: str, body: UserPatch, session: WriteSession, settings: SettingsDep,
                 actor: CurrentActor) -> UserOut:
     if username == actor.name and (body.active is False or (body.role and body.role != Role.admin)):
@@ -97,7 +100,7 @@ def update_user(username: str, body: UserPatch, session: WriteSession, settings:
     return UserOut.model_validate(user)
 
 
-@router.post("/users/{username}/password", status_code=status.HTTP_204_NO_CONTENT,
+@router.post("/users/{username}/password", responses=NOT_FOUND, status_code=status.HTTP_204_NO_CONTENT,
              summary="Set a user's password (ends the user's sessions)")
 def set_password(username: str, body: PasswordIn, session: WriteSession, settings: SettingsDep) -> Response:
     users.set_password(session, username=username, password=body.password, settings=settings, now=now_shanghai())
@@ -110,7 +113,7 @@ def list_keys(session: ReadSession) -> list[ApiKeyOut]:
     return [ApiKeyOut.model_validate(key) for key in users.list_api_keys(session)]
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED,
+@router.post("/api-keys", responses=CONFLICT, response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED,
              summary="Create an API key; the key is in this answer only")
 def create_key(body: ApiKeyIn, session: WriteSession, settings: SettingsDep, actor: CurrentActor) -> ApiKeyCreated:
     row, key = users.create_api_key(session, name=body.name, role=body.role, department=body.department,
@@ -119,7 +122,7 @@ def create_key(body: ApiKeyIn, session: WriteSession, settings: SettingsDep, act
     return ApiKeyCreated(**ApiKeyOut.model_validate(row).model_dump(), key=key)
 
 
-@router.delete("/api-keys/{name}", response_model=ApiKeyOut, summary="Revoke an API key")
+@router.delete("/api-keys/{name}", responses=NOT_FOUND, response_model=ApiKeyOut, summary="Revoke an API key")
 def revoke_key(name: str, session: WriteSession) -> ApiKeyOut:
     row = users.revoke_api_key(session, name=name, now=now_shanghai())
     session.commit()
