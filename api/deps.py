@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alerts.db import Database
@@ -14,6 +16,8 @@ from alerts.rules.loader import RuleBook
 from api.cache import ResponseCache
 from store.base import MentionStore
 from yuqing.settings import Settings
+
+log = logging.getLogger("yuqing.api")
 
 
 def get_settings(request: Request) -> Settings:
@@ -40,10 +44,25 @@ def get_cache(request: Request) -> ResponseCache:
     return request.app.state.cache
 
 
+def _end(session: Session) -> None:
+    """Roll back and close, even when the database went away meanwhile: the answer may be on
+    its way already, and the pool replaces the dead connection on the next checkout."""
+    try:
+        session.rollback()
+        session.close()
+    except DBAPIError as exc:
+        log.warning("database: a session ended on a lost connection: %s",
+                    (str(exc.orig or exc).strip().splitlines() or [""])[0][:200])
+        session.invalidate()
+
+
 def read_session(request: Request) -> Iterator[Session]:
     """A session for reading; never commits."""
-    with request.app.state.db.session() as session:
+    session = request.app.state.db.session()
+    try:
         yield session
+    finally:
+        _end(session)
 
 
 def write_session(request: Request) -> Iterator[Session]:
@@ -53,8 +72,7 @@ def write_session(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        _end(session)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -83,11 +83,23 @@ class PostgresServer:
             os.chown(self.workdir, user.pw_uid, user.pw_gid)
         self._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C", "--no-sync")
+        self._start(data)
+        return self
+
+    def _start(self, data: Path) -> None:
         options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 {SERVER_OPTIONS}"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.workdir / "server.log"),
                   "-w", "-t", "60", "start")
         self._wait()
-        return self
+
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (`fast`: sessions are ended, open transactions
+        rolled back; `immediate`: as if it crashed, recovered from the WAL on the next start)."""
+        self._run("pg_ctl", "-D", str(self.workdir / "data"), "-m", mode, "-w", "-t", "60", "stop")
+
+    def start_again(self) -> None:
+        """Start a server stopped by `shut_down` on the same port with the same data."""
+        self._start(self.workdir / "data")
 
     def _wait(self) -> None:
         deadline = time.monotonic() + 30
