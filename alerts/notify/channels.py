@@ -111,6 +111,11 @@ def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> No
             refused = server.send_message(message)
     except smtplib.SMTPResponseException as exc:
         raise DeliveryError(f"SMTP {exc.smtp_code}（{type(exc).__name__}）") from None
+    except TimeoutError:
+        raise DeliveryError("SMTP 请求超时") from None
+    except smtplib.SMTPServerDisconnected as exc:  # smtplib turns a timeout while waiting for a reply into this
+        reason = "SMTP 请求超时" if "timed out" in str(exc) else "SMTP 失败（SMTPServerDisconnected）"
+        raise DeliveryError(reason) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP 失败（{type(exc).__name__}）") from None
     if refused:

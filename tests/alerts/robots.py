@@ -5,6 +5,7 @@ real aiosmtpd server that keeps what it receives."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -112,3 +113,31 @@ class MailServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class SilentServer:
+    """Accepts TCP connections and never says a word (an SMTP server or a robot that hangs)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.closed = threading.Event()
+
+    def start(self) -> SilentServer:
+        def accept() -> None:
+            while not self.closed.is_set():
+                try:
+                    connection, _ = self.sock.accept()
+                except OSError:
+                    return
+                self.held.append(connection)  # kept open, never answered
+
+        threading.Thread(target=accept, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.closed.set()
+        self.sock.close()
+        for connection in self.held:
+            connection.close()
