@@ -63,3 +63,13 @@ def test_every_yuqing_variable_is_a_valid_setting(monkeypatch: pytest.MonkeyPatc
     assert settings.alerts.database_url.get_secret_value() == (
         "postgresql+psycopg://yuqing:placeholder-secret@postgres:5432/yuqing")
     assert settings.logging.format == "json" and settings.metrics.token is None  # unset token: admins only
+
+
+def test_elasticsearch_has_a_snapshot_repository_on_the_host() -> None:
+    """README, "Backups": snapshots go to the path.repo directory, mounted from the host."""
+    services = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))["services"]
+    elasticsearch = services["elasticsearch"]
+    repo = environment(elasticsearch)["path.repo"].split("#")[0].strip()
+    assert any(volume.split(":")[1] == repo and volume.startswith("./") for volume in elasticsearch["volumes"])
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f'"location": "{repo}"' in readme and "pg_dump" in readme and "pg_restore" in readme
