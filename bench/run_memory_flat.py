@@ -1,0 +1,232 @@
+"""Memory of a long-running `yuqing run` while 24 simulated hours of ingest at 50 mentions/s
+are replayed fast into its data directory.
+
+    python bench/run_memory_flat.py [--hours 24] [--rate 50] [--clients 2]
+
+The real `yuqing run` (API and scheduler; sources switched off, so nothing leaves the machine;
+the closed-loop sweeps every minute) on a fresh data directory on SQLite. Beside it, as crawl
+children would:
+
+- a replay child writes hours × 3600 × rate mentions into the mention index, their publish
+  times spread over the simulated hours up to now: analyses computed once for a corpus of
+  posts and reused (each mention with its own id and fingerprint), stored in batches, so a
+  day's volume goes in within minutes;
+- a trickle child sends 5 mentions a second through the whole ingest path (NLP, links, alert
+  rules), so alerts are raised and the sweeps have work;
+- `--clients` API clients read all the time: mention search, trend, overview, alert list,
+  ticket board, /metrics.
+
+The service's resident memory (VmRSS) is sampled every few seconds. Printed: RSS once warmed
+up before the replay (baseline, same run), at the end (ours), peak, ratio end / start, and the
+slope (least squares) in MB per simulated hour over the replay; flat means a slope near 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import REPO, weibo_texts
+
+BATCH = 2000
+CONFIG = """[storage]
+data_dir = "{data}"
+min_free_mb = 0
+
+[alerts]
+burst_sweep_minutes = 1
+
+{sources}
+"""
+READS = ["/api/mentions?q=%E7%87%83%E6%B0%94&size=20", "/api/stats/trend", "/api/stats/overview", "/api/alerts?size=20",
+         "/api/tickets/board", "/metrics"]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+# -- children ---------------------------------------------------------------------------------
+def replay_child(config: str, hours: float, rate: float) -> None:
+    """Write the simulated hours' mentions into the index, oldest first, in batches."""
+    from nlp.analyze import Analyzer
+    from tests.builders import mention
+    from yuqing.records import SHANGHAI
+    from yuqing.settings import load_settings
+    from yuqing.wiring import open_mention_store
+
+    settings = load_settings(Path(config))
+    corpus, _ = weibo_texts(1000)
+    analyzer = Analyzer(settings)
+    analyses = [analyzer.analyze(mention(i, text)) for i, text in enumerate(corpus)]
+    total, rng = int(hours * 3600 * rate), random.Random(9)
+    start = datetime.now(SHANGHAI) - timedelta(hours=hours)
+    store = open_mention_store(settings)
+    started = time.monotonic()
+    for first in range(0, total, BATCH):
+        items = []
+        for n in range(first, min(total, first + BATCH)):
+            analysis = analyses[n % len(corpus)].model_copy(update={"fingerprint": f"{rng.getrandbits(64):016x}"})
+            items.append((mention(1_000_000 + n, corpus[n % len(corpus)], published_at=start + timedelta(
+                seconds=n / rate), fetched_at=start + timedelta(seconds=n / rate)), analysis))
+        store.upsert(items)
+        print(json.dumps({"done": min(total, first + BATCH), "total": total,
+                          "seconds": time.monotonic() - started}), flush=True)
+    store.close()
+
+
+def trickle_child(config: str, rate: float) -> None:
+    """The whole ingest path (NLP, links, alert rules) at `rate` mentions a second, until killed."""
+    import logging
+
+    from tests.builders import mention
+    from yuqing.records import SHANGHAI
+    from yuqing.settings import load_settings
+    from yuqing.wiring import build_ingestor
+
+    logging.disable(logging.WARNING)
+    gas = [json.loads(line)["text"] for line in
+           (REPO / "nlp" / "data" / "gas_examples.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    ingestor = build_ingestor(load_settings(Path(config)))
+    n = 0
+    while True:
+        ingestor.ingest([mention(n, gas[n % len(gas)], published_at=datetime.now(SHANGHAI))])
+        n += 1
+        time.sleep(1 / rate)
+
+
+# -- the parent -------------------------------------------------------------------------------
+def write_config(work: Path) -> Path:
+    from yuqing.settings import Settings
+
+    sources = "\n".join(f"[sources.{name}]\nenabled = false\n" for name in type(Settings().sources).model_fields)
+    path = work / "yuqing.toml"
+    path.write_text(CONFIG.format(data=work / "data", sources=sources), encoding="utf-8")
+    return path
+
+
+def start_service(work: Path, config: Path) -> tuple[subprocess.Popen, str, str]:
+    env = {**os.environ, "YUQING_CONFIG": str(config), "PYTHONPATH": str(REPO)}
+    yq = [sys.executable, "-m", "yuqing"]
+    subprocess.run([*yq, "init"], cwd=work, env=env, check=True, capture_output=True)
+    subprocess.run([*yq, "users", "add", "bench", "--role", "admin", "--password-stdin"], cwd=work, env=env,
+                   check=True, capture_output=True, input="bench-password-1\n", text=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([*yq, "run", "--port", str(port)], cwd=work, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    body = json.dumps({"username": "bench", "password": "bench-password-1"}).encode()
+    login = urllib.request.Request(f"{base}/api/auth/login", data=body, headers={"Content-Type": "application/json"})
+    return server, base, json.loads(urllib.request.urlopen(login, timeout=30).read())["access_token"]
+
+
+def reader(base: str, token: str, stop: threading.Event, counts: list[int]) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    step = 0
+    while not stop.is_set():
+        request = urllib.request.Request(base + READS[step % len(READS)], headers=headers)
+        try:
+            urllib.request.urlopen(request, timeout=120).read()
+            counts[0] += 1
+        except OSError:
+            counts[1] += 1
+        step += 1
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("replay", "trickle"):
+        (replay_child(sys.argv[2], float(sys.argv[3]), float(sys.argv[4])) if sys.argv[1] == "replay"
+         else trickle_child(sys.argv[2], float(sys.argv[3])))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--rate", type=float, default=50)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--every", type=float, default=5.0, help="seconds between RSS samples")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="yuqing-bench-memory-"))
+    config = write_config(work)
+    server, base, token = start_service(work, config)
+    stop, counts = threading.Event(), [0, 0]
+    readers = [threading.Thread(target=reader, args=(base, token, stop, counts), daemon=True)
+               for _ in range(args.clients)]
+    trickle = subprocess.Popen([sys.executable, __file__, "trickle", str(config), "5"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        for thread in readers:
+            thread.start()
+        time.sleep(30)  # warm up: every route served, models loaded, caches filled
+        baseline = rss_mb(server.pid)
+        replay = subprocess.Popen([sys.executable, __file__, "replay", str(config), str(args.hours), str(args.rate)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        progress = {"done": 0, "total": 1}
+        samples: list[tuple[float, float]] = []  # (simulated hours replayed, RSS MB)
+
+        def follow() -> None:
+            for line in replay.stdout:
+                progress.update(json.loads(line))
+
+        threading.Thread(target=follow, daemon=True).start()
+        while replay.poll() is None:
+            samples.append((progress["done"] / args.rate / 3600, rss_mb(server.pid)))
+            time.sleep(args.every)
+        time.sleep(30)  # the service keeps serving on the full day's data
+        samples.append((progress["done"] / args.rate / 3600, rss_mb(server.pid)))
+        assert replay.returncode == 0 and progress["done"] == progress["total"], "the replay failed"
+        peak = max(mb for _, mb in samples)
+        with open(f"/proc/{server.pid}/status") as status:
+            hwm = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    finally:
+        stop.set()
+        trickle.terminate()
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
+    end = samples[-1][1]
+    print(f"yuqing run (API + scheduler) on SQLite; {progress['total']:,} mentions = {args.hours:g} simulated hours "
+          f"at {args.rate:g}/s replayed in {progress.get('seconds', 0):.0f} s, plus 5 mentions/s through the whole "
+          f"ingest path; {args.clients} readers served {counts[0]:,} requests ({counts[1]} failed); "
+          f"{len(samples)} RSS samples")
+    print(f"  baseline: RSS warmed up, before the replay        {baseline:8.1f} MB")
+    print(f"  ours: RSS after the simulated day                 {end:8.1f} MB")
+    print(f"  peak RSS sampled {peak:.1f} MB (VmHWM {hwm:.1f} MB); ratio end / start {end / baseline:.2f}")
+    print(f"  slope: {slope(samples):+.2f} MB per simulated hour "
+          f"({slope(samples) * args.hours:+.1f} MB over the day)")
+    marks = [samples[int(i * (len(samples) - 1) / 6)] for i in range(7)]
+    print("  RSS over the day: " + ", ".join(f"{h:.1f} h {mb:.0f} MB" for h, mb in marks))
+
+
+if __name__ == "__main__":
+    main()
