@@ -113,6 +113,10 @@ class Database:
     def _after_commit(self, session: Session) -> None:
         if session.info.get("yuqing_write"):
             self.generation += 1
+            # What the session reads after its commit (an answer built from the new state)
+            # needs no write lock: on SQLite a second BEGIN IMMEDIATE would hold every other
+            # writer until the request ends.
+            session.bind = self.engine
         notices = take_notices(session)
         if notices and self.on_notices is not None:
             self.on_notices(notices)

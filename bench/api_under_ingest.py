@@ -82,6 +82,7 @@ def ingest_child(data_dir: str, url: str, start: int, count: int, rate: float) -
 class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
     transitions: int = 0
 
 
@@ -113,11 +114,15 @@ async def _client(port: int, token: str, ticket_id: int, until: float, counting_
                 ticket = json.loads(body)
                 tally.transitions += now >= counting_from
         else:
+            action = READS[step % 5].split("?")[0]
             status, _ = await _request(reader, writer, "GET", READS[step % 5], token)
         step += 1
         if now >= counting_from:
             tally.latencies.append(time.perf_counter() - now)
-            tally.errors += not 200 <= status < 300
+            if not 200 <= status < 300:
+                tally.errors += 1
+                key = f"{status} {action}"
+                tally.by_status[key] = tally.by_status.get(key, 0) + 1
     writer.close()
 
 
@@ -132,7 +137,8 @@ def run_load(port: int, token: str, tickets: list[int], seconds: float, warmup: 
     asyncio.run(main())
     q = statistics.quantiles(tally.latencies, n=100)
     return {"rps": len(tally.latencies) / seconds, "p50": q[49] * 1000, "p99": q[98] * 1000,
-            "errors": tally.errors, "requests": len(tally.latencies), "transitions": tally.transitions}
+            "errors": tally.errors, "requests": len(tally.latencies), "transitions": tally.transitions,
+            "error_statuses": tally.by_status}
 
 
 # -- set-up per backend -----------------------------------------------------------------------
