@@ -36,6 +36,8 @@ bench: install
 	$(BIN)/python bench/alerts_api.py
 	$(BIN)/python bench/weekly_report.py
 	$(BIN)/python bench/overview_render.py
+	$(BIN)/python bench/api_under_ingest.py
+	$(BIN)/python bench/run_memory_flat.py
 
 es-node:
 	$(PYTHON) tools/es_node.py build
