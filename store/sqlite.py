@@ -3,11 +3,18 @@ jieba-segmented words (whitespace-joined, so FTS5's unicode61 tokenizer keeps ea
 Chinese word whole).
 
 Each thread gets its own connection: the API serves requests from a thread pool while the
-scheduler writes, and WAL lets those readers run beside one writer.
+scheduler writes, and WAL lets those readers run beside one writer. SQLite's automatic
+checkpoints copy the WAL back into the database but can start the WAL file over only at a
+moment no reader uses it; with readers overlapping all the time (a busy API during ingest)
+that moment never comes and the WAL grows without end (gigabytes in minutes when a day is
+replayed). So past `wal_limit_bytes` the writer asks for a TRUNCATE checkpoint after its
+commit: it waits (busy timeout) for the readers of older snapshots to finish — readers that
+start meanwhile read the database file — and empties the WAL.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -43,6 +50,7 @@ from yuqing.records import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 _SORTS = {
     Sort.newest: "m.published_at DESC, m.rowid DESC",
@@ -76,8 +84,9 @@ def _fts_phrase(term: str) -> str:
 
 
 class SQLiteStore(MentionStore):
-    def __init__(self, path: Path | str, tokenize: Tokenizer) -> None:
+    def __init__(self, path: Path | str, tokenize: Tokenizer, *, wal_limit_bytes: int | None = WAL_LIMIT_BYTES) -> None:
         self.path = str(path)
+        self.wal_limit_bytes = wal_limit_bytes  # None: leave the WAL to SQLite's automatic checkpoints
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.tokenize = tokenize
@@ -112,6 +121,7 @@ class SQLiteStore(MentionStore):
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self._keep_wal_small(conn)
             except BaseException:
                 if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
                     conn.execute("ROLLBACK")
@@ -120,6 +130,18 @@ class SQLiteStore(MentionStore):
             if is_disk_full(exc):
                 raise StoreFull(f"{self.path}: the disk is full; nothing of this write was stored") from exc
             raise
+
+    def _keep_wal_small(self, conn: sqlite3.Connection) -> None:
+        """Empty the WAL once it is past the limit (see the module's docstring); if readers
+        keep it busy beyond the busy timeout, the next write tries again."""
+        if self.wal_limit_bytes is None or self.path == ":memory:":
+            return
+        try:
+            size = os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return
+        if size > self.wal_limit_bytes:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _migrate(self) -> None:
         migrate(self._conn(), self.path)
