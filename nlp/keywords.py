@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,10 @@ import jieba
 from nlp.segment import stopwords
 
 _IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+# Numbers, amounts and times (2.3, 四百多, 一个半, 十一点, 三天, 两户) carry no topic and would
+# fill the word cloud with noise.
+_QUANTITY = re.compile(r"^[0-9.,:%~/\-零〇一二三四五六七八九十百千万亿两几半多余第"
+                       r"个次天年月日号点时分秒周岁元块方户层楼栋]+$")
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +38,7 @@ class KeywordExtractor:
 
     def keywords(self, words: list[str], limit: int = 8) -> list[str]:
         counts = Counter(
-            w for w in words if len(w) > 1 and w not in self.excluded and not w.isdigit()
+            w for w in words if len(w) > 1 and w not in self.excluded and not _QUANTITY.match(w)
         )
         idf, default = self.idf, self.default_idf
         ranked = sorted(counts.items(), key=lambda kv: kv[1] * idf.get(kv[0], default), reverse=True)

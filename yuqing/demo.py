@@ -39,12 +39,13 @@ def _shift_mblogs(node: object, days: int) -> None:
 
 
 def prepare_replay(target: Path, today: date) -> Path:
-    """Copy the bundled Weibo responses into `target`, re-dated so the anchor is yesterday."""
+    """Copy the bundled Weibo responses into `target`, posts and comments re-dated so the
+    anchor is yesterday."""
     source = DEMO_RESPONSES / "weibo"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     days = (today - DEMO_ANCHOR.date()).days - 1
-    for path in target.glob("search-*.json"):
+    for path in [*target.glob("search-*.json"), *target.glob("hotflow-*.json")]:
         data = json.loads(path.read_text(encoding="utf-8"))
         _shift_mblogs(data, days)
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")

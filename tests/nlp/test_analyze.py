@@ -24,6 +24,13 @@ def test_complaint_about_the_utility(analyzer: Analyzer) -> None:
     assert "停气" in a.keywords and "泰山港华燃气" not in a.keywords
 
 
+
+def test_keywords_leave_out_numbers_and_amounts(analyzer: Analyzer) -> None:
+    text = "泰安港华燃气十一点停气，等了一个半小时，四百多户没气，燃气费2.3元一方还涨到3.6元"
+    keywords = analyzer.analyze(mention(1, text)).keywords
+    assert "停气" in keywords and "燃气费" in keywords
+    assert not {"十一点", "一个半", "四百多", "2.3", "3.6"} & set(keywords), keywords
+
 @pytest.mark.parametrize(
     ("text", "relevant"),
     [

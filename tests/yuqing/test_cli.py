@@ -91,10 +91,16 @@ def test_init_and_demo_load_data_through_the_pipeline(tmp_path: Path) -> None:
     db = tmp_path / "data" / "mentions.sqlite"
     with sqlite3.connect(db) as conn:
         count = conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
+        posts = conn.execute("SELECT COUNT(*) FROM mentions WHERE kind = 'post'").fetchone()[0]
         relevant = conn.execute("SELECT COUNT(*) FROM mentions WHERE relevant = 1").fetchone()[0]
-        newest_day = conn.execute("SELECT MAX(day) FROM mentions").fetchone()[0]
+        newest_day = conn.execute("SELECT MAX(day) FROM mentions WHERE kind = 'post'").fetchone()[0]
+        orphans = conn.execute("SELECT COUNT(*) FROM mentions c WHERE kind = 'comment' AND NOT EXISTS "
+                               "(SELECT 1 FROM mentions p WHERE p.id = c.parent_id AND p.kind = 'post')").fetchone()[0]
     demo_posts = (REPO / "tools/demo/weibo_posts.jsonl").read_text(encoding="utf-8").strip().splitlines()
-    assert count == report["stored_new"] == len(demo_posts)
+    assert posts == len(demo_posts)
+    # every post the spider asks comments for has them in the demo, each linked to its post
+    assert count == report["stored_new"] and count > posts and report["comments_requested"] > 0
+    assert orphans == 0 and not any(key.startswith("http_") for key in report)
     assert 0 < relevant < count  # the demo has irrelevant mentions too
     from datetime import date, timedelta
     assert newest_day == (date.today() - timedelta(days=1)).isoformat()  # re-dated to recent

@@ -1,7 +1,8 @@
 """Write saved Weibo responses in m.weibo.cn's real format from our own sample posts.
 
 Outputs (committed, regenerate after editing the inputs):
-- yuqing/demo_data/weibo/: the demo's search pages for the demo keywords, from weibo_posts.jsonl
+- yuqing/demo_data/weibo/: the demo's search pages for the demo keywords, from weibo_posts.jsonl,
+  and the hot comments (`comments/hotflow`) of every post that has comments
 - tests/fixtures/weibo/: pages for the spider tests, including every failure shape
 
 The layout follows real responses (see tests/crawlers/test_weibo_real_samples.py): the
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from crawlers.spiders.weibo import EXTEND_URL, search_url  # noqa: E402
+from crawlers.spiders.weibo import EXTEND_URL, hotflow_url, search_url  # noqa: E402
 from yuqing.demo import DEMO_ANCHOR, DEMO_KEYWORDS, DEMO_RESPONSES  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -210,6 +211,44 @@ def write_pages(writer: Writer, keyword: str, items: list[tuple[dict, int, datet
     writer.add(search_url(keyword, len(pages) + 1), f"{prefix}-p{len(pages) + 1}.json", EMPTY)
 
 
+# Hot comments for the demo posts, chosen by the post's tone. Written for the demo.
+PRAISE_WORDS = ("感谢", "点赞", "夸", "赞", "谢谢", "好评", "专业", "及时", "稳定")
+COMPLAINT_COMMENTS = (
+    ("我们小区也是这样，反映好几次了", "泰山区居民"),
+    ("打12345试试，比打客服管用", "热心网友"),
+    ("同问，到底什么时候能解决？", "岱岳区上班族"),
+    ("@泰山港华燃气 出来给个说法", "泰安吃瓜群众"),
+    ("昨天打客服电话，说已经登记了，让等通知[汗]", "新泰小王"),
+    ("建议直接找社区，社区会帮忙协调", "社区志愿者"),
+)
+PRAISE_COMMENTS = (
+    ("确实，上次报修也是很快就来了[赞]", "泰山区居民"),
+    ("师傅们辛苦了！", "热心网友"),
+    ("这个要表扬一下", "老泰安人"),
+)
+
+
+def hot_comments(post: dict, mid: int, created: datetime) -> dict:
+    """One page of hot comments (the real `comments/hotflow` envelope); none for quiet posts."""
+    if not post.get("comments"):
+        return {"ok": 0, "msg": "快来发表你的评论吧"}
+    pool = PRAISE_COMMENTS if any(w in post["text"] for w in PRAISE_WORDS) else COMPLAINT_COMMENTS
+    count = min(3, post["comments"])
+    comments = []
+    for k in range(count):
+        text, name = pool[(mid + k) % len(pool)]
+        cid = mid * 10 + k + 1
+        likes = max(1, post.get("likes", 0) // (k + 3))
+        comments.append({
+            "id": cid, "rootid": cid, "text": html_text(text),
+            "created_at": weibo_time(created + timedelta(minutes=20 * (k + 1))),
+            "like_count": likes, "total_number": 0, "source": "来自山东",
+            "user": {"id": 6_000_000_000 + cid % 1_000_000, "screen_name": name,
+                     "followers_count": 80 + 37 * k, "verified": False, "verified_reason": ""},
+        })
+    return {"ok": 1, "data": {"data": comments, "total_number": post["comments"], "max_id": 0, "max_id_type": 0}}
+
+
 def demo() -> None:
     posts = [
         json.loads(line)
@@ -227,6 +266,8 @@ def demo() -> None:
     for k, keyword in enumerate(DEMO_KEYWORDS):
         items = [d for d in dated if keyword in d[0]["keywords"]]
         write_pages(writer, keyword, items, f"search-k{k}")
+    for post, mid, created in dated:
+        writer.add(hotflow_url(str(mid)), f"hotflow-{mid}.json", hot_comments(post, mid, created))
     writer.close()
 
 
