@@ -13,11 +13,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -27,6 +24,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from yuqing.settings_base import Section as _Section
+from yuqing.settings_base import http_url
 from yuqing.settings_kibana import KibanaSettings
 from yuqing.settings_ops import (
     DEFAULT_DEPARTMENTS,
@@ -48,10 +47,6 @@ ES_URL_ENV = "YUQING_ES_URL"  # the documented short name of es.url
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line a person can act on."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class EntitySettings(_Section):
@@ -277,15 +272,7 @@ class EsSettings(_Section):
     @classmethod
     def _urls(cls, value: str) -> str:
         for url in (u.strip() for u in value.split(",") if u.strip()):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"'{url}' is not an http(s)://host[:port] URL")
-            if parts.username or parts.password:
-                raise ValueError("put credentials in es.api_key or es.username/es.password, not in the URL")
-            try:
-                parts.port  # noqa: B018 (raises on a bad port)
-            except ValueError:
-                raise ValueError(f"'{url}' has an invalid port") from None
+            http_url(url, "es")
         return value.strip()
 
     @field_validator("index_prefix")

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from yuqing.settings_base import Section, http_url
 
 _SPACE = re.compile(r"^[a-z0-9_-]{1,100}$")
 
 
-class KibanaSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KibanaSettings(Section):
     url: str = ""  # e.g. "https://kibana.example:5601" (a base path included: "https://host/kibana")
     space: str = ""  # a Kibana space id; empty: the default space
     api_key: SecretStr | None = None  # base64 "id:key" (sent as "Authorization: ApiKey ..."); or username + password
@@ -30,18 +29,7 @@ class KibanaSettings(BaseModel):
     @classmethod
     def _url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if not value:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"'{value}' is not an http(s)://host[:port] URL")
-        if parts.username or parts.password:
-            raise ValueError("put credentials in kibana.api_key or kibana.username/kibana.password, not in the URL")
-        try:
-            parts.port  # noqa: B018 (raises on a bad port)
-        except ValueError:
-            raise ValueError(f"'{value}' has an invalid port") from None
-        return value
+        return http_url(value, "kibana") if value else value
 
     @field_validator("space")
     @classmethod

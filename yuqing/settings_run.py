@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from yuqing.settings_base import Section as _Section
 
 
 class LoggingSettings(_Section):

@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from yuqing.settings_base import Section as _Section
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TargetKind(StrEnum):
