@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import smtplib
-import ssl
 import time
 from email.message import EmailMessage
 from typing import Any
@@ -22,6 +20,7 @@ from urllib.parse import quote_plus
 import httpx
 
 from yuqing.settings_ops import ChannelSettings, SmtpSettings
+from yuqing.smtp import SmtpError, send_message
 
 
 class DeliveryError(Exception):
@@ -98,28 +97,9 @@ def send_email(smtp: SmtpSettings, to: list[str], subject: str, body: str) -> No
     message["From"], message["To"], message["Subject"] = smtp.sender, ", ".join(to), subject
     message.set_content(body)
     try:
-        if smtp.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds,
-                                                    context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
-        with server:
-            if smtp.starttls and not smtp.ssl:
-                server.starttls(context=ssl.create_default_context())
-            if smtp.username:
-                server.login(smtp.username, _secret(smtp.password))
-            refused = server.send_message(message)
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"SMTP {exc.smtp_code}（{type(exc).__name__}）") from None
-    except TimeoutError:
-        raise DeliveryError("SMTP 请求超时") from None
-    except smtplib.SMTPServerDisconnected as exc:  # smtplib turns a timeout while waiting for a reply into this
-        reason = "SMTP 请求超时" if "timed out" in str(exc) else "SMTP 失败（SMTPServerDisconnected）"
-        raise DeliveryError(reason) from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP 失败（{type(exc).__name__}）") from None
-    if refused:
-        raise DeliveryError(f"SMTP 拒收 {len(refused)} 个收件人")
+        send_message(smtp, message)
+    except SmtpError as exc:
+        raise DeliveryError(str(exc)) from None
 
 
 def send(client: httpx.Client, smtp: SmtpSettings, channel: ChannelSettings, subject: str, body: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import smtplib
 import socket
 import sqlite3
-import ssl
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 from yuqing.ops.doctor import Finding, Options, failed, first_line, ok, warn
 from yuqing.settings import Settings
 from yuqing.settings_ops import ChannelSettings, SmtpSettings
+from yuqing.smtp import connected
 
 
 # -- the mention index ---------------------------------------------------------------------
@@ -176,16 +176,7 @@ def _smtp(area: str, smtp: SmtpSettings, to: list[str], options: Options) -> Fin
     """A dry run: EHLO, STARTTLS, login, MAIL FROM and RCPT TO for every address, then RSET."""
     where = f"SMTP {smtp.host}:{smtp.port}"
     try:
-        context = ssl.create_default_context()
-        server = (smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=options.timeout, context=context) if smtp.ssl
-                  else smtplib.SMTP(smtp.host, smtp.port, timeout=options.timeout))
-        with server:
-            server.ehlo()
-            if smtp.starttls and not smtp.ssl:
-                server.starttls(context=context)
-                server.ehlo()
-            if smtp.username:
-                server.login(smtp.username, smtp.password.get_secret_value() if smtp.password else "")
+        with connected(smtp, timeout=options.timeout) as server:
             code, _ = server.mail(smtp.sender)
             if code != 250:
                 return failed(area, f"{where} refused the sender {smtp.sender} (SMTP {code})")

@@ -3,13 +3,12 @@ a plain-text summary for clients that show no HTML, and the DOCX attached."""
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from yuqing.reports.model import Briefing
 from yuqing.settings_ops import SmtpSettings
+from yuqing.smtp import SmtpError, send_message
 
 
 class DeliveryError(Exception):
@@ -40,23 +39,6 @@ def build_message(*, smtp: SmtpSettings, to: list[str], briefing: Briefing, html
 def send(smtp: SmtpSettings, message: EmailMessage) -> None:
     """Deliver over SMTP (SSL or STARTTLS as configured); DeliveryError with a safe reason."""
     try:
-        if smtp.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds,
-                                                    context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
-        with server:
-            if smtp.starttls and not smtp.ssl:
-                server.starttls(context=ssl.create_default_context())
-            if smtp.username:
-                server.login(smtp.username, smtp.password.get_secret_value() if smtp.password else "")
-            refused = server.send_message(message)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"SMTP 登录失败（{exc.smtp_code}）") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise DeliveryError(f"收件人全部被拒收：{', '.join(exc.recipients)}") from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"邮件发送失败：{type(exc).__name__}: {exc}".replace(
-            smtp.password.get_secret_value() if smtp.password else "\0", "***")) from None
-    if refused:
-        raise DeliveryError(f"部分收件人被拒收：{', '.join(refused)}")
+        send_message(smtp, message)
+    except SmtpError as exc:
+        raise DeliveryError(str(exc)) from None
