@@ -119,16 +119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: datasets folder not found ({DATASETS}); set YUQING_DATASETS")
         return 0
     pin_one_core()
+    from nlp.analyze import Analyzer
     from nlp.clean import clean_text, normalize
-    from nlp.segment import segmenter
     from nlp.sentiment import SnowNLPSentiment
     from nlp.sentiment_model import SentimentModel
+    from yuqing.settings import Settings
 
     start = time.perf_counter()
     model = SentimentModel.load(args.model)
     load_seconds = time.perf_counter() - start
     snownlp = SnowNLPSentiment()
-    seg = segmenter()
+    analyzer = Analyzer(Settings())  # what the service feeds sentiment: cleaned, places masked
     header = (f"{'test set':34} {'n':>5}  {'ours acc/F1':>13}  {'SnowNLP acc/F1':>14}  "
               f"{'ΔF1':>6}  {'ours/s':>7}  {'Snow/s':>6}")
     print(f"model {model.name}: loaded in {load_seconds:.2f} s; datasets {DATASETS}")
@@ -136,9 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("-" * len(header))
     seg_chars = seg_seconds = 0.0
     for test in test_sets(args.limit):
-        texts = [normalize(clean_text(raw)) for raw in test.texts]
         t0 = time.perf_counter()
-        inputs = [(text, seg.words(text)) for text in texts]
+        inputs = [analyzer.sentiment_input(normalize(clean_text(raw))) for raw in test.texts]
+        texts = [text for text, _ in inputs]
         seg_seconds += time.perf_counter() - t0
         seg_chars += sum(len(t) for t in texts)
         ours, ours_rate = run(model.predict, inputs)
@@ -149,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{b.accuracy:6.3f} / {b.macro_f1:.3f}  {a.macro_f1 - b.macro_f1:+.3f}  "
               f"{ours_rate:7.0f}  {snow_rate:6.0f}", flush=True)
     print("* emotion6 test rows in no train split, surprise excluded (see the module docstring)")
-    print(f"jieba segmentation (shared by every model): {seg_chars / seg_seconds:,.0f} chars/s")
+    print(f"preparation (cleaning, place masking, segmentation; shared by every model): "
+          f"{seg_chars / seg_seconds:,.0f} chars/s")
     return 0
 
 

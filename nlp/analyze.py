@@ -47,7 +47,8 @@ class Analyzer:
         norm = normalize(clean_text(text))
         words = self.segmenter.words(norm)
         relevance = self.relevance.score(norm, region)
-        label, score = self.sentiment.predict(norm, words)
+        place = self.places.find(norm)
+        label, score = self.sentiment.predict(*self.sentiment_input(norm, words))
         content = [w for w in words if w not in self._stopwords]
         categories = categorize(norm, words, self.categories)
         if not relevance.relevant:  # "other gas topic" only means something for our utility
@@ -59,10 +60,18 @@ class Analyzer:
             sentiment=Sentiment(label=label, score=round(score, 4), model=self.sentiment.name),
             categories=categories,
             keywords=self.keywords.keywords(words),
-            place=self.places.find(norm),
+            place=place,
             fingerprint=simhash(content),
             tokens=self.segmenter.search_tokens(words),
         )
+
+    def sentiment_input(self, norm: str, words: list[str] | None = None) -> tuple[str, list[str]]:
+        """What sentiment reads: the normalised text with place names masked (幸福家园 and
+        阳光花园 are names, not praise) and its words."""
+        masked = self.places.mask(norm)
+        if masked == norm and words is not None:
+            return norm, words
+        return masked, self.segmenter.words(masked)
 
     def analyze(self, mention: Mention) -> Analysis:
         text = f"{mention.title}\n{mention.text}" if mention.title else mention.text

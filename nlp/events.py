@@ -53,8 +53,11 @@ def _same_incident(candidate: Candidate, categories: frozenset[str], place: str,
                    keywords: frozenset[str]) -> bool:
     if not candidate.relevant or not (candidate.categories & categories - {"other"}):
         return False
-    if place and _finest_place(candidate.place) == _finest_place(place) and len(place.split()) > 1:
-        return True  # same street or compound, same kind of problem
+    # Same street or compound, same kind of problem; one side may name it without its district
+    # (幸福家园 and 岱岳区 粥店街道 幸福家园), but two bare districts are too coarse to join.
+    if place and _finest_place(candidate.place) == _finest_place(place) \
+            and max(len(place.split()), len(candidate.place.split())) > 1:
+        return True
     union = candidate.keywords | keywords
     return bool(union) and len(candidate.keywords & keywords) / len(union) >= KEYWORD_OVERLAP
 

@@ -12,10 +12,10 @@ import jieba
 from nlp.segment import stopwords
 
 _IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
-# Numbers, amounts and times (2.3, 四百多, 一个半, 十一点, 三天, 两户) carry no topic and would
-# fill the word cloud with noise.
+# Numbers, amounts and times (2.3, 四百多, 一个半, 十一点, 三天) carry no topic and would fill the
+# word cloud with noise. Building numbers (3号楼) stay: they tell one incident from another.
 _QUANTITY = re.compile(r"^[0-9.,:%~/\-零〇一二三四五六七八九十百千万亿两几半多余第"
-                       r"个次天年月日号点时分秒周岁元块方户层楼栋]+$")
+                       r"个次天年月日点时分秒周岁元块方]+$")
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,8 @@ _SUFFIX = re.compile("|".join(sorted(COMPOUND_SUFFIXES, key=len, reverse=True)))
 # Characters that never occur in a compound's proper name but often right before 小区 in
 # running text (我们小区, 燃气公司在小区, 这边小区, 多个小区 ...).
 _NOT_IN_NAME = set("在里的了们这那个有多每到来去进上下不是与说人车早天公司但周只停"
-                   "等该本全各些整老旧新我你他她它就也都还给让被把对从向于以")
+                   "等该本全各些整老旧新我你他她它就也都还给让被把对从向于以"
+                   "谢诉映扬住近往问位")  # 感谢/投诉/反映/表扬/住在/附近/前往/请问/位于 X小区
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -65,9 +66,15 @@ class PlaceFinder:
         self.gazetteer = gazetteer
         self._places = _alternation(gazetteer)
         self._masked = _alternation(masked_names)
+        # For `mask`: the company's own names first, so 泰山 inside 泰山港华燃气 stays.
+        own, places = self._masked, self._places
+        self._names_and_places = re.compile(
+            "|".join(f"(?P<{group}>{pattern.pattern})" for group, pattern in (("own", own), ("place", places))
+                     if pattern)) if (own or places) else None
 
-    def _compound(self, text: str) -> str:
-        """The first residential compound: the name characters right before a suffix."""
+    @staticmethod
+    def _compounds(text: str) -> Iterable[tuple[int, int]]:
+        """Spans of residential compound names: the name characters right before a suffix."""
         for match in _SUFFIX.finditer(text):
             start = match.start()
             while start > 0 and match.start() - start < 6:
@@ -76,11 +83,35 @@ class PlaceFinder:
                     break
                 start -= 1
             if match.start() - start >= 2:
-                name = text[start : match.end()]
-                if text[match.end() : match.end() + 2] == "小区" and match.group(0) != "小区":
-                    name += "小区"  # 书香苑小区 is one name
-                return name
-        return ""
+                end = match.end()
+                if text[end : end + 2] == "小区" and match.group(0) != "小区":
+                    end += 2  # 书香苑小区 is one name
+                yield start, end
+
+    def _compound(self, text: str) -> str:
+        """The first residential compound named in the text."""
+        start, end = next(iter(self._compounds(text)), (0, 0))
+        return text[start:end]
+
+    def mask(self, text: str) -> str:
+        """The text with streets, roads and landmarks read as 某地 and compounds as 某小区. They
+        are often named for good things (幸福家园, 阳光花园, 和平路): a gas leak there is not good
+        news. The company's names, the city and its districts and counties stay as written."""
+        replaced: list[tuple[int, int, str]] = []
+        protected = text
+        if self._names_and_places:
+            for match in self._names_and_places.finditer(text):
+                start, end = match.span()
+                protected = protected[:start] + "|" * (end - start) + protected[end:]  # ends a compound name
+                if match.lastgroup == "place" and _LEVELS[self.gazetteer[match.group(0)].level] > 1:
+                    replaced.append((start, end, "某地"))
+        replaced += [(start, end, "某小区") for start, end in self._compounds(protected)]
+        parts, last = [], 0
+        for start, end, token in sorted(replaced):
+            if start >= last:
+                parts += [text[last:start], token]
+                last = end
+        return "".join(parts) + text[last:]
 
     def find(self, text: str) -> str:
         """Coarse-to-fine place path, or "" when the text names none."""

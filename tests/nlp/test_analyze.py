@@ -113,3 +113,15 @@ def test_empty_text_is_neutral_and_irrelevant(analyzer: Analyzer) -> None:
 def test_traditional_text_is_understood(analyzer: Analyzer) -> None:
     a = analyzer.analyze_text("泰山港華燃氣停氣三天了")
     assert a.relevant and "outage" in codes(a)
+
+
+def test_place_names_are_masked_for_sentiment_only(analyzer: Analyzer) -> None:
+    text = "泰山港华燃气，岱岳区粥店街道幸福家园3号楼楼道里闻到很浓的燃气味，打了电话还没人来，太吓人了"
+    masked = analyzer.places.mask(text)
+    assert masked.startswith("泰山港华燃气，岱岳区") and "幸福" not in masked and "粥店街道" not in masked
+    assert analyzer.places.mask("感谢阳光花园的师傅") == "感谢某小区的师傅"
+    a = analyzer.analyze(mention(1, text))
+    assert a.sentiment.label == SentimentLabel.negative  # 幸福家园 is a name, not praise
+    assert a.place == "岱岳区 粥店街道 幸福家园" and "幸福家园" in text
+    short = analyzer.analyze(mention(2, "幸福家园3号楼楼道燃气味特别大，泰安港华快来人看看！"))
+    assert short.sentiment.label == SentimentLabel.negative

@@ -47,6 +47,15 @@ def test_same_problem_same_compound_is_one_event_across_platforms() -> None:
     assert (links.duplicate_of, links.event_id) == ("", "weibo:1")
 
 
+def test_a_compound_named_without_its_district_joins_the_event() -> None:
+    full = candidate("a", "0f0f0f0f0f0f0f0f", place="岱岳区 粥店街道 幸福家园")
+    assert link(**args(place="幸福家园", keywords=[], candidates=[full])).event_id == "a"
+    bare = candidate("b", "0f0f0f0f0f0f0f0f", place="幸福家园")
+    assert link(**args(keywords=[], candidates=[bare])).event_id == "b"
+    district = candidate("c", "0f0f0f0f0f0f0f0f", place="岱岳区")
+    assert link(**args(place="岱岳区", keywords=[], candidates=[district])).event_id == "new"  # too coarse
+
+
 def test_shared_keywords_join_an_event_without_a_place() -> None:
     c = candidate("a", "0f0f0f0f0f0f0f0f", keywords=("停气", "幸福家园", "三天"))
     assert link(**args(place="", candidates=[c])).event_id == "a"
