@@ -98,13 +98,13 @@ class PlaceFinder:
         are often named for good things (幸福家园, 阳光花园, 和平路): a gas leak there is not good
         news. The company's names, the city and its districts and counties stay as written."""
         replaced: list[tuple[int, int, str]] = []
-        protected = text
-        if self._names_and_places:
-            for match in self._names_and_places.finditer(text):
-                start, end = match.span()
-                protected = protected[:start] + "|" * (end - start) + protected[end:]  # ends a compound name
-                if match.lastgroup == "place" and _LEVELS[self.gazetteer[match.group(0)].level] > 1:
-                    replaced.append((start, end, "某地"))
+
+        def protect(match: re.Match[str]) -> str:
+            if match.lastgroup == "place" and _LEVELS[self.gazetteer[match.group(0)].level] > 1:
+                replaced.append((*match.span(), "某地"))
+            return "|" * len(match.group(0))  # same length, and it ends a compound name
+
+        protected = self._names_and_places.sub(protect, text) if self._names_and_places else text
         replaced += [(start, end, "某小区") for start, end in self._compounds(protected)]
         parts, last = [], 0
         for start, end, token in sorted(replaced):
