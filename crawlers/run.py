@@ -71,8 +71,9 @@ def run_crawl(settings: Settings, source: str, replay_dir: Path | None = None,
     `install_root_handler=False` when the caller configured logging itself."""
     if source not in SPIDERS:
         raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(SPIDERS))}")
-    process = CrawlerProcess(scrapy_settings(settings, source, replay_dir, state_path),
-                             install_root_handler=install_root_handler)
+    scrapy = scrapy_settings(settings, source, replay_dir, state_path)
+    scrapy.set("LOG_INSTALL_ROOT_HANDLER", install_root_handler)
+    process = CrawlerProcess(scrapy)
     crawler = process.create_crawler(SPIDERS[source])
     process.crawl(crawler)
     process.start()

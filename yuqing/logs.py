@@ -37,12 +37,14 @@ request_id: ContextVar[str] = ContextVar("yuqing_request_id", default="")
 job_id: ContextVar[str] = ContextVar("yuqing_job_id", default=os.environ.get(JOB_ENV, ""))  # noqa: B039 (a str)
 
 # Attributes every LogRecord has; anything else on a record was passed as `extra=` and is a field.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+# Not extras: the record's own fields, and uvicorn's copy of its message with colour codes.
+_STANDARD = (set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
+             | {"message", "asctime", "taskName", "color_message"})
 # Chatty: a line per scheduler run, per HTTP request of a client library (whose URLs may embed a
 # robot's key), a traceback per retried Elasticsearch request (the store reports outages itself).
 QUIET = {"apscheduler.executors.default": logging.WARNING, "apscheduler.scheduler": logging.WARNING,
          "httpx": logging.WARNING, "httpcore": logging.WARNING, "elastic_transport": logging.ERROR,
-         "uvicorn.access": logging.WARNING}
+         "uvicorn.access": logging.WARNING, "alembic": logging.WARNING}  # alembic: its plugins at start
 
 
 def new_id() -> str:
