@@ -113,15 +113,20 @@ _pg_databases = itertools.count(1)
 PG_TEMPLATE = "yuqing_template"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """A throwaway PostgreSQL server (Debian's binaries), with a migrated template database."""
+def start_pg_or_skip() -> PostgresServer:
+    """A throwaway PostgreSQL server; skip the test without one, fail under YUQING_REQUIRE_PG=1."""
     try:
-        server = start_server()
+        return start_server()
     except PostgresUnavailable as exc:
         if os.environ.get("YUQING_REQUIRE_PG") == "1":
             pytest.fail(f"YUQING_REQUIRE_PG=1 but PostgreSQL cannot start: {exc}")
         pytest.skip(f"PostgreSQL tests skipped: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server (Debian's binaries), with a migrated template database."""
+    server = start_pg_or_skip()
     try:
         admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:

@@ -13,7 +13,6 @@ others read.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -32,8 +31,8 @@ from api.app import create_app
 from store.sqlite import SQLiteStore
 from tests.api.helpers import PASSWORD, add_user
 from tests.api.live import live_server
-from tests.conftest import make_settings
-from tools.pg_server import PostgresServer, PostgresUnavailable, start_server
+from tests.conftest import make_settings, start_pg_or_skip
+from tools.pg_server import PostgresServer
 from yuqing.records import Role
 from yuqing.settings import Settings
 from yuqing.wiring import query_tokenizer
@@ -46,12 +45,7 @@ READERS = 2
 @pytest.fixture
 def own_pg() -> Iterator[PostgresServer]:
     """A server of this test's own, since the test stops it."""
-    try:
-        server = start_server()
-    except PostgresUnavailable as exc:
-        if os.environ.get("YUQING_REQUIRE_PG") == "1":
-            pytest.fail(f"YUQING_REQUIRE_PG=1 but PostgreSQL cannot start: {exc}")
-        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    server = start_pg_or_skip()
     yield server
     server.stop()
 
