@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,3 +32,16 @@ def weibo_texts(n: int) -> tuple[list[str], str]:
         texts = [json.loads(line)["text"] for line in lines if line.strip()]
         source = "tools/demo/weibo_posts.jsonl (repeated; datasets not found)"
     return [texts[i % len(texts)] for i in range(n)], source
+
+
+def wait_and_log_in(base: str, username: str, password: str, tries: int = 600) -> str:
+    """Wait until the service at `base` answers /healthz, then log in; the access token."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    body = json.dumps({"username": username, "password": password}).encode()
+    login = urllib.request.Request(f"{base}/api/auth/login", data=body, headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(login, timeout=30).read())["access_token"]

@@ -7,15 +7,17 @@ Baseline in the same run: a bare Python interpreter that imports nothing of ours
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import wait_and_log_in
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,16 +50,7 @@ def main() -> None:
         bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            credentials = json.dumps({"username": "bench", "password": "bench-password-1"}).encode()
-            login = urllib.request.Request(f"{base}/api/auth/login", method="POST", data=credentials,
-                                           headers={"Content-Type": "application/json"})
-            token = json.loads(urllib.request.urlopen(login, timeout=10).read())["access_token"]
+            token = wait_and_log_in(base, "bench", "bench-password-1", tries=200)
             headers = {"Authorization": f"Bearer {token}"}
             for path in ("/api/mentions?size=100", "/api/stats/trend", "/api/stats/keywords",
                          "/api/mentions?q=%E5%81%9C%E6%B0%94", "/api/stats/facets/category"):

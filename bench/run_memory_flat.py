@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, weibo_texts
+from bench.common import REPO, wait_and_log_in, weibo_texts
 
 BATCH = 2000
 CONFIG = """[storage]
@@ -137,15 +137,7 @@ def start_service(work: Path, config: Path) -> tuple[subprocess.Popen, str, str]
     server = subprocess.Popen([*yq, "run", "--port", str(port)], cwd=work, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    body = json.dumps({"username": "bench", "password": "bench-password-1"}).encode()
-    login = urllib.request.Request(f"{base}/api/auth/login", data=body, headers={"Content-Type": "application/json"})
-    return server, base, json.loads(urllib.request.urlopen(login, timeout=30).read())["access_token"]
+    return server, base, wait_and_log_in(base, "bench", "bench-password-1")
 
 
 def reader(base: str, token: str, stop: threading.Event, counts: list[int]) -> None:
