@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers import NO_REMOTE_ACCESS
 from crawlers.spiders.boards import GenericBoardSpider, PeopleBoardSpider
 from crawlers.spiders.douyin import DouyinSpider
 from crawlers.spiders.news import BaiduNewsSpider, NewsFeedSpider
@@ -19,6 +20,7 @@ from crawlers.spiders.toutiao import ToutiaoSpider
 from crawlers.spiders.wechat import WechatSpider
 from crawlers.spiders.weibo import WeiboSearchSpider
 from yuqing import __version__
+from yuqing.logs import quiet_chatty_loggers
 from yuqing.settings import Settings
 
 SPIDERS = {spider.source: spider for spider in (
@@ -50,7 +52,7 @@ def scrapy_settings(settings: Settings, source: str, replay_dir: Path | None = N
         "RETRY_ENABLED": False,  # crawlers.middlewares.BackoffRetryMiddleware retries instead
         "COOKIES_DEBUG": False,  # cookies are secrets: never logged
         "DOWNLOADER_MIDDLEWARES": dict(MIDDLEWARES),
-        "TELNETCONSOLE_ENABLED": False,
+        **NO_REMOTE_ACCESS,
         "LOG_LEVEL": settings.crawl.log_level,
         "ITEM_PIPELINES": {"crawlers.pipelines.ingest.IngestPipeline": 300},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
@@ -74,6 +76,8 @@ def run_crawl(settings: Settings, source: str, replay_dir: Path | None = None,
     scrapy = scrapy_settings(settings, source, replay_dir, state_path)
     scrapy.set("LOG_INSTALL_ROOT_HANDLER", install_root_handler)
     process = CrawlerProcess(scrapy)
+    if not install_root_handler:
+        quiet_chatty_loggers()  # CrawlerProcess's logging.config call reset the scrapy.* levels
     crawler = process.create_crawler(SPIDERS[source])
     process.crawl(crawler)
     process.start()

@@ -44,7 +44,12 @@ _STANDARD = (set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
 # robot's key), a traceback per retried Elasticsearch request (the store reports outages itself).
 QUIET = {"apscheduler.executors.default": logging.WARNING, "apscheduler.scheduler": logging.WARNING,
          "httpx": logging.WARNING, "httpcore": logging.WARNING, "elastic_transport": logging.ERROR,
-         "uvicorn.access": logging.WARNING, "alembic": logging.WARNING}  # alembic: its plugins at start
+         "uvicorn.access": logging.WARNING, "alembic": logging.WARNING,  # alembic: its plugins at start
+         # Scrapy's multi-line dumps per crawl (settings, middlewares, stats) and per-minute
+         # progress: each crawl's outcome is one line of the scheduler's, its problems warnings.
+         **dict.fromkeys(("scrapy.addons", "scrapy.core.engine", "scrapy.crawler",
+                          "scrapy.extensions.logstats", "scrapy.middleware", "scrapy.statscollectors",
+                          "scrapy.utils.log"), logging.WARNING)}
 
 
 def new_id() -> str:
@@ -136,6 +141,12 @@ class TextFormatter(_Formatter):
         return self.mask(f"{line}\n{exception}" if exception else line)
 
 
+def quiet_chatty_loggers() -> None:
+    """Set the QUIET levels (again after Scrapy's logging set-up, which resets its children)."""
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(quiet)
+
+
 def configure_logging(settings: Any, *, level: str | None = None, stream: IO[str] | None = None) -> logging.Handler:
     """Replace the root logger's handlers with ours (format and level from `[logging]`)."""
     formatter_class = JsonFormatter if settings.logging.format == "json" else TextFormatter
@@ -146,7 +157,6 @@ def configure_logging(settings: Any, *, level: str | None = None, stream: IO[str
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level or settings.logging.level)
-    for name, quiet in QUIET.items():
-        logging.getLogger(name).setLevel(quiet)
+    quiet_chatty_loggers()
     logging.captureWarnings(True)
     return handler

@@ -10,6 +10,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers import NO_REMOTE_ACCESS
 from crawlers.sitecheck.records import CrawlReport
 from crawlers.spiders.sitecrawl import SiteCrawlSpider
 from yuqing import __version__
@@ -39,7 +40,7 @@ def crawl_settings(settings: Settings, *, start_urls: Sequence[str] | None = Non
         "RETRY_ENABLED": False,
         "REDIRECT_ENABLED": False,  # the spider follows same-host redirects itself
         "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
+        **NO_REMOTE_ACCESS,
         "LOG_LEVEL": settings.crawl.log_level,
         "LOG_INSTALL_ROOT_HANDLER": True,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 KEYWORDS = ["泰安 燃气", "截断", "被限流", "登录墙"]
 
 
-def crawl(config: Path, state: Path | None = None) -> dict:
+def crawl(config: Path, state: Path | None = None, env: dict[str, str] | None = None) -> dict:
     command = [sys.executable, "-m", "yuqing", "crawl", "weibo", "--config", str(config),
                "--replay", str(FIXTURES / "weibo")]
     for keyword in KEYWORDS:
@@ -26,9 +26,9 @@ def crawl(config: Path, state: Path | None = None) -> dict:
     if state:
         command += ["--state", str(state)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})})
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "log": done.stderr}
 
 
 def rows(db: Path) -> dict[str, tuple]:
@@ -123,3 +123,17 @@ def test_douyin_without_signer_reports_blocked_and_retries_honour_the_settings(c
                              capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     line = next(x for x in sources.stdout.splitlines() if x.startswith("douyin"))
     assert "blocked" in line and "needs signer/cookie" in line
+
+
+def test_crawl_opens_no_remote_access_and_logs_no_dumps(config: Path, tmp_path: Path) -> None:
+    # Scrapy 2.19 starts a code-running HTTP server per crawl by default and registers it in a
+    # job file under $XDG_STATE_HOME; the telnet console would print its password.
+    state_home = tmp_path / "xdg-state"
+    report = crawl(config, env={"XDG_STATE_HOME": str(state_home)})
+    assert report["stored_new"] == 9
+    assert not list(state_home.rglob("*.json"))
+    log = report["log"]
+    assert "Remote control" not in log and "Telnet" not in log
+    # The crawl's outcome is in the report; Scrapy's multi-line settings/stats dumps are not logged.
+    assert "Overridden settings" not in log and "Dumping Scrapy stats" not in log
+    assert "login_wall" in log  # the crawl's own warnings still are

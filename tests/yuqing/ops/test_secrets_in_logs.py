@@ -130,7 +130,8 @@ def test_a_full_run_logs_no_secret(tmp_path: Path, pg_server: PostgresServer) ->
                    token):
         assert secret not in logs, f"{secret[:6]}… is in the log"
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert len(lines) > 50
+    # The grep covered a real log: requests and notifications wrote to it (the crawl child below).
+    assert {"yuqing.api.access", "yuqing.notify"} <= {line["logger"] for line in lines}
     crawl = [line for line in lines if line.get("job_id") == "crawl:board" or "board" in line.get("message", "")]
     assert any(line["pid"] != run.pid for line in crawl)  # the crawl child's own lines are in the log too
     assert any("request_id" in line for line in lines)
