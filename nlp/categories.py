@@ -4,7 +4,8 @@ How a category is decided by the rules:
 1. Only texts with gas context (燃气, 天然气, 港华, 气表 ...) get categories at all.
 2. For each category, spans matching its `VETOES` are masked first: words that look like
    evidence but are not, e.g. 打不着火 is not a fire, 拒绝安检将停止供气 is a threat and not
-   an outage, 抢修电话 names a phone number and not a repair.
+   an outage, 抢修电话 names a phone number and not a repair, 没有闻到气味 is not a leak,
+   a developer's 态度差 is not our service, a third party digging through a main is not our works.
 3. Every pattern that still matches adds its weight as independent evidence:
    confidence = 1 - prod(1 - weight). Strong, specific phrases weigh 0.7-0.95; generic
    words 0.3-0.45, so that a generic word alone never decides.
@@ -18,8 +19,9 @@ With the trained model (nlp/category_model.py), step 4 becomes: the rule confide
 model's probability are mixed, and the category is reported when the mix reaches the
 threshold learned for it; evidence is the rule's span, else the model's strongest feature.
 Rules run on normalised text (simplified, lower case, full-width folded). They were tuned
-on the dev split of nlp/data/gas_examples.jsonl and are measured on its test split and on
-the real messages of Part A (see `yuqing nlp eval`).
+on the training texts only (gas_training.jsonl, the dev split of gas_examples.jsonl and the
+Part A messages, from their cross-validation errors) and are measured on the test split of
+gas_examples.jsonl (`yuqing nlp eval`) and by nested cross-validation (nlp/category_train.py).
 """
 
 from __future__ import annotations
