@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/nlp_throughput.py
 	$(BIN)/python bench/sentiment_quality.py
+	$(BIN)/python bench/category_quality.py
 	$(BIN)/python bench/run_memory.py
 	$(BIN)/python bench/spider_parse.py
 	$(BIN)/python bench/site_check.py

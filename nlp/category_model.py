@@ -8,7 +8,8 @@ category's weight w and threshold are chosen by 5-fold cross-validation on the t
 texts (nlp/category_train.py) and stored in the model file. Rules bring precision and a
 readable evidence span; the model brings recall on wordings no rule foresaw. When only the
 model speaks, the evidence is the word or character n-gram of the text that added most to
-its decision.
+its decision. The model reads `nlp.categories.model_input(text)`: negated smell and leak words
+(没有闻到气味, 无异味) are masked, in training and at run time alike.
 
 Runtime needs numpy only; the vocabulary is a plain dict, so nothing depends on Python's
 randomised `hash()`.

@@ -64,3 +64,26 @@ def test_empty_and_odd_text_give_probabilities() -> None:
     for text in ("", "😀", "a" * 50_000):
         probabilities, _ = model.probabilities(text, [])
         assert probabilities.shape == (len(model.codes),) and np.all((probabilities >= 0) & (probabilities <= 1))
+
+
+def test_decision_drops_billing_when_scam_is_reported() -> None:
+    from nlp.category_train import CODES, decide
+
+    scam, billing = CODES.index("scam"), CODES.index("billing")
+    rules = np.zeros((2, len(CODES)))
+    probabilities = np.zeros((2, len(CODES)))
+    probabilities[:, billing] = 0.9
+    probabilities[0, scam] = 0.9  # the first text is a scam, the second is not
+    predicted = decide(rules, probabilities, np.zeros(len(CODES)), np.full(len(CODES), 0.5))
+    assert predicted[0, scam] and not predicted[0, billing]
+    assert predicted[1, billing] and not predicted[1, scam]
+
+
+def test_train_refuses_an_unknown_model_name() -> None:
+    from typer.testing import CliRunner
+
+    from yuqing.cli import app
+
+    result = CliRunner().invoke(app, ["nlp", "train", "--only", "keywords"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["yuqing: --only must be sentiment or categories"]

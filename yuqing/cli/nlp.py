@@ -144,8 +144,11 @@ def nlp_train(
     corrections: Annotated[Path | None, typer.Option(help="exported corrections (JSON lines) to include")] = None,
     from_store: Annotated[bool, typer.Option(help="also include the corrections stored in the index")] = True,
     out: Annotated[Path | None, typer.Option(help="folder for the model files (default: the shipped ones)")] = None,
+    only: Annotated[str | None, typer.Option(help="train one model only: sentiment or categories")] = None,
 ) -> None:
     """Train the sentiment and category models on the datasets, our gas set and staff corrections."""
+    if only not in (None, "sentiment", "categories"):
+        fail("--only must be sentiment or categories")
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -174,7 +177,9 @@ def nlp_train(
     typer.echo(f"staff corrections: {len(sentiments)} sentiment, {len(categories)} category")
     sentiment_out = (out / SENTIMENT_MODEL.name) if out else SENTIMENT_MODEL
     category_out = (out / CATEGORY_MODEL.name) if out else CATEGORY_MODEL
-    report = sentiment_train.train(folder, sentiment_out, extra_examples=sentiments)
-    typer.echo(f"sentiment model → {sentiment_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
-    report = category_train.train(folder, category_out, extra=categories)
-    typer.echo(f"category model → {category_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
+    if only != "categories":
+        report = sentiment_train.train(folder, sentiment_out, extra_examples=sentiments)
+        typer.echo(f"sentiment model → {sentiment_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
+    if only != "sentiment":
+        report = category_train.train(folder, category_out, extra=categories)
+        typer.echo(f"category model → {category_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
