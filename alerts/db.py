@@ -6,7 +6,8 @@ schema is created and upgraded only by Alembic migrations (`alerts/migrations/`)
 
 Writes go through `Database.write()`: on SQLite it begins with BEGIN IMMEDIATE, so two
 writers queue behind the busy timeout instead of failing on a lock upgrade; on PostgreSQL
-service functions lock the rows they change (`SELECT ... FOR UPDATE`).
+service functions lock the rows they change (`SELECT ... FOR UPDATE`), and every commit is
+synchronous (acknowledged means durable, whatever the server's default).
 """
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ class Database:
                                         pool_size=pool_size, max_overflow=20)
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            # synchronous_commit on for our sessions, whatever the server's default: a change
+            # answered 200 must survive a crash of the server (a server tuned with it off
+            # loses the last commits' WAL still in memory).
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+                                        connect_args={"options": "-c synchronous_commit=on"})
         writer = self.engine.execution_options(yuqing_write=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False, info={"yuqing_write": True})
