@@ -12,6 +12,7 @@ synchronous (acknowledged means durable, whatever the server's default).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -85,6 +86,31 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def commit_uncertain(exc: BaseException) -> bool:
+    """True when the connection was lost while COMMIT was on its way: the change may or may not
+    have been made (the server may have committed before it went away)."""
+    return bool(getattr(exc, "yuqing_commit_uncertain", False))
+
+
+def _mark_uncertain_commits(engine: Engine) -> None:
+    committing: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    @event.listens_for(engine, "commit")
+    def _commit(connection: Any) -> None:
+        committing.add(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection: Any) -> None:
+        committing.discard(connection)
+
+    @event.listens_for(engine, "handle_error")
+    def _error(context: Any) -> None:
+        if context.connection is not None and context.connection in committing:
+            committing.discard(context.connection)
+            if context.is_disconnect and context.sqlalchemy_exception is not None:
+                context.sqlalchemy_exception.yuqing_commit_uncertain = True
+
+
 class Database:
     """One engine and two session factories: `read()` and `write()`."""
 
@@ -104,6 +130,7 @@ class Database:
             # loses the last commits' WAL still in memory).
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
                                         connect_args={"options": "-c synchronous_commit=on"})
+            _mark_uncertain_commits(self.engine)
         writer = self.engine.execution_options(yuqing_write=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False, info={"yuqing_write": True})

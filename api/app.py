@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alerts.db import Database, open_database
+from alerts.db import Database, commit_uncertain, open_database
 from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
@@ -141,6 +141,9 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
         # transaction was rolled back, so nothing is half-written; the caller may try again.
         cause = getattr(exc, "orig", None) or exc
         log.error("database: %s: %s", type(cause).__name__, (str(cause).strip().splitlines() or [""])[0][:200])
+        if commit_uncertain(exc):  # lost while COMMIT was on its way: the change may have been made
+            return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
+                                content={"detail": "数据库连接在保存时中断，无法确认本次操作是否已生效，请刷新后查看"})
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
                             content={"detail": "数据库暂时无法访问，请稍后再试（本次操作未生效）"})
 
