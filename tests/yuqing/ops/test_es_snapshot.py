@@ -199,6 +199,13 @@ def test_listing_and_keeping_the_newest(snap_es: EsSettings, tmp_path: Path, ana
     assert listed.exit_code == 0
     assert [line.split()[0] for line in listed.output.splitlines()] == ["a-3", "a-4"]
     assert all("SUCCESS" in line for line in listed.output.splitlines())
+    again = runner.invoke(app, ["es", "snapshot", "a-4"], env=env)  # names are not reused...
+    assert again.exit_code == 2 and "a-4" in again.output and "already exists" in again.output
+    bad = runner.invoke(app, ["es", "snapshot", "Nightly 1"], env=env)  # ...and are what Elasticsearch accepts
+    assert bad.exit_code == 2 and bad.output.strip() == ("yuqing: snapshot name 'Nightly 1': lower-case letters, "
+                                                         "digits, '.', '_' and '-' only")
+    listed_after = runner.invoke(app, ["es", "snapshots"], env=env)
+    assert listed_after.output == listed.output  # the refused ones left nothing behind
 
 
 def test_unknown_snapshot_is_refused_and_nothing_is_touched(snap_es: EsSettings, tmp_path: Path,
