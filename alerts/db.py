@@ -86,6 +86,11 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def committed(session: Session | None) -> bool:
+    """True once a write session has committed (what it changed is saved, whatever fails next)."""
+    return bool(session is not None and session.info.get("yuqing_committed"))
+
+
 def commit_uncertain(exc: BaseException) -> bool:
     """True when the connection was lost while COMMIT was on its way: the change may or may not
     have been made (the server may have committed before it went away)."""
@@ -145,6 +150,7 @@ class Database:
     def _after_commit(self, session: Session) -> None:
         if session.info.get("yuqing_write"):
             self.generation += 1
+            session.info["yuqing_committed"] = True  # an error from now on does not undo the change
             # What the session reads after its commit (an answer built from the new state)
             # needs no write lock: on SQLite a second BEGIN IMMEDIATE would hold every other
             # writer until the request ends.
