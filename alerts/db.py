@@ -6,11 +6,13 @@ schema is created and upgraded only by Alembic migrations (`alerts/migrations/`)
 
 Writes go through `Database.write()`: on SQLite it begins with BEGIN IMMEDIATE, so two
 writers queue behind the busy timeout instead of failing on a lock upgrade; on PostgreSQL
-service functions lock the rows they change (`SELECT ... FOR UPDATE`).
+service functions lock the rows they change (`SELECT ... FOR UPDATE`), and every commit is
+synchronous (acknowledged means durable, whatever the server's default).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -84,6 +86,36 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def committed(session: Session | None) -> bool:
+    """True once a write session has committed (what it changed is saved, whatever fails next)."""
+    return bool(session is not None and session.info.get("yuqing_committed"))
+
+
+def commit_uncertain(exc: BaseException) -> bool:
+    """True when the connection was lost while COMMIT was on its way: the change may or may not
+    have been made (the server may have committed before it went away)."""
+    return bool(getattr(exc, "yuqing_commit_uncertain", False))
+
+
+def _mark_uncertain_commits(engine: Engine) -> None:
+    committing: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    @event.listens_for(engine, "commit")
+    def _commit(connection: Any) -> None:
+        committing.add(connection)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection: Any) -> None:
+        committing.discard(connection)
+
+    @event.listens_for(engine, "handle_error")
+    def _error(context: Any) -> None:
+        if context.connection is not None and context.connection in committing:
+            committing.discard(context.connection)
+            if context.is_disconnect and context.sqlalchemy_exception is not None:
+                context.sqlalchemy_exception.yuqing_commit_uncertain = True
+
+
 class Database:
     """One engine and two session factories: `read()` and `write()`."""
 
@@ -98,7 +130,12 @@ class Database:
                                         pool_size=pool_size, max_overflow=20)
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            # synchronous_commit on for our sessions, whatever the server's default: a change
+            # answered 200 must survive a crash of the server (a server tuned with it off
+            # loses the last commits' WAL still in memory).
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+                                        connect_args={"options": "-c synchronous_commit=on"})
+            _mark_uncertain_commits(self.engine)
         writer = self.engine.execution_options(yuqing_write=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(writer, expire_on_commit=False, info={"yuqing_write": True})
@@ -113,6 +150,7 @@ class Database:
     def _after_commit(self, session: Session) -> None:
         if session.info.get("yuqing_write"):
             self.generation += 1
+            session.info["yuqing_committed"] = True  # an error from now on does not undo the change
             # What the session reads after its commit (an answer built from the new state)
             # needs no write lock: on SQLite a second BEGIN IMMEDIATE would hold every other
             # writer until the request ends.

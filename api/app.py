@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alerts.db import Database, open_database
+from alerts.db import Database, commit_uncertain, committed, open_database
 from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
@@ -137,12 +137,20 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     @app.exception_handler(DBAPIError)
     @app.exception_handler(SQLAlchemyTimeout)
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
-        # Unreachable or restarting (PostgreSQL), or busy past the timeout (SQLite): the
-        # transaction was rolled back, so nothing is half-written; the caller may try again.
+        # Unreachable, restarting or crashed (PostgreSQL), or busy past the timeout (SQLite). A
+        # transaction is all or nothing, so nothing is half-written; the detail says whether the
+        # change was not made (the usual case), was saved (the failure came while the answer
+        # was being read), or cannot be known (the connection was lost during COMMIT).
         cause = getattr(exc, "orig", None) or exc
         log.error("database: %s: %s", type(cause).__name__, (str(cause).strip().splitlines() or [""])[0][:200])
+        if committed(getattr(request.state, "write_session", None)):  # saved; building the answer failed
+            detail = "本次操作已保存，但读取结果时数据库暂时无法访问，请刷新后查看"
+        elif commit_uncertain(exc):  # lost while COMMIT was on its way: the change may have been made
+            detail = "数据库连接在保存时中断，无法确认本次操作是否已生效，请刷新后查看"
+        else:
+            detail = "数据库暂时无法访问，请稍后再试（本次操作未生效）"
         return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"},
-                            content={"detail": "数据库暂时无法访问，请稍后再试（本次操作未生效）"})
+                            content={"detail": detail})
 
     anyone = [require_role(*ALL_ROLES)]
     signed_in: dict = {"responses": SIGNED_IN}

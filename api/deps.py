@@ -69,6 +69,7 @@ def write_session(request: Request) -> Iterator[Session]:
     """A session for changing things. The route commits explicitly before it answers, so a
     failed commit becomes an error response; anything not committed is rolled back."""
     session = request.app.state.db.session(write=True)
+    request.state.write_session = session  # the database error handler asks it whether it committed
     try:
         yield session
     finally:

@@ -24,7 +24,8 @@ SIGNED_IN: dict[int | str, dict[str, Any]] = {
     401: problem("not logged in, or the token expired or was revoked"),
     403: problem("this role may not use the route"),
     413: problem("request body too large"),
-    503: problem("the mention index or the database cannot be reached now (see Retry-After); nothing was changed"),
+    503: problem("the mention index or the database cannot be reached now (see Retry-After); nothing was changed, "
+                 "unless the detail says it was saved or that the connection was lost while saving (look again)"),
 }
 NOT_FOUND = {404: problem("no such record")}
 FORBIDDEN = {403: problem("not allowed for this caller")}

@@ -11,7 +11,8 @@ Every rewrite is conditional on the sequence number read (`if_seq_no`), so a cor
 saved in between is never overwritten: the conflict is looked up again and retried.
 
 Per-document outcomes: stored (inserted/updated), rejected for its content (kept by the
-caller with the reason), or to retry (the cluster is down or shedding load).
+caller with the reason), or to retry (the cluster is down or shedding load, or the index is
+closed for a while, as `yuqing es restore` does).
 """
 
 from __future__ import annotations
@@ -218,7 +219,9 @@ class BulkWriter:
             return group
         if status == 404:  # the index went away under us (retention, an operator): create it again
             self.known_indices.discard(info.get("_index", ""))
-        outcome = Outcome.retry if status in TRANSIENT_STATUSES or status == 404 else Outcome.rejected
+        error = info.get("error")
+        closed = isinstance(error, dict) and error.get("type") == "index_closed_exception"  # e.g. during a restore
+        outcome = Outcome.retry if status in TRANSIENT_STATUSES or status == 404 or closed else Outcome.rejected
         reason = _item_reason(info)
         for entry in group:
             report.outcomes[entry.key] = (outcome, reason)

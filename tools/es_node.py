@@ -42,6 +42,7 @@ PORT_FILE = "http.port"  # written by the JVM once HTTP is bound, removed on cle
 LAST_PORT_FILE = "last-http.port"  # kept by us so a restart reuses the URL
 LAUNCHER_LOG = "launcher.log"  # JVM stdout/stderr: startup failures land here
 NODE_LOG = Path("logs") / "yuqing-test.log"  # the node's own log (see yuqing-es-log4j2.properties)
+SNAPSHOTS_DIR = "snapshots"  # the node's default path.repo: where snapshot repositories may live
 
 # JVM flags, mostly the ones the stock distribution sets for itself (SystemJvmOptions).
 JVM_FLAGS = [
@@ -187,11 +188,12 @@ class EsNode:
     def __init__(self, workdir: Path, heap: str = "768m", port: int | None = None,
                  settings: dict[str, str] | None = None, quick_start: bool = True):
         """`settings`: extra node settings (-Ekey=value), e.g. {"indexing_pressure.memory.limit": "1kb"};
-        `quick_start=False` keeps the optimising JIT (C2), for benchmarks."""
+        `quick_start=False` keeps the optimising JIT (C2), for benchmarks. Unless `settings` say
+        otherwise, `path.repo` is `workdir/snapshots`: snapshot repositories may live below it."""
         self.workdir = Path(workdir).resolve()
         self.heap = heap
         self.port = port
-        self.settings = dict(settings or {})
+        self.settings = {"path.repo": str(self.workdir / SNAPSHOTS_DIR), **(settings or {})}
         self.quick_start = quick_start
         self._proc: subprocess.Popen | None = None
 
@@ -200,6 +202,11 @@ class EsNode:
         if self.port is None:
             raise EsNodeError("the node has not been started yet, so it has no URL")
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def snapshots(self) -> Path:
+        """The node's path.repo (the first one if several): snapshot repositories go below it."""
+        return Path(self.settings["path.repo"].split(",")[0])
 
     @property
     def pid(self) -> int | None:
@@ -217,6 +224,8 @@ class EsNode:
         deadline = time.monotonic() + timeout
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "tmp").mkdir(exist_ok=True)
+        for repo in filter(None, self.settings.get("path.repo", "").split(",")):
+            Path(repo).mkdir(parents=True, exist_ok=True)
         port_file = self.workdir / PORT_FILE
         port_file.unlink(missing_ok=True)  # the JVM recreates it once bound: that is our signal
         last_port = self.workdir / LAST_PORT_FILE

@@ -15,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -97,6 +98,47 @@ class PostgresServer:
         rolled back; `immediate`: as if it crashed, recovered from the WAL on the next start)."""
         self._run("pg_ctl", "-D", str(self.workdir / "data"), "-m", mode, "-w", "-t", "60", "stop")
 
+    def postmaster_pid(self) -> int:
+        """The running postmaster's process id (first line of postmaster.pid)."""
+        return int((self.workdir / "data" / "postmaster.pid").read_text().split()[0])
+
+    def children(self) -> dict[int, str]:
+        """The postmaster's child processes (backends and helpers): pid -> process title."""
+        parent, found = self.postmaster_pid(), {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == parent:  # fields: state, ppid, ...
+                    title = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    found[int(stat.parent.name)] = title.strip()
+        return found
+
+    def crash(self, timeout: float = 30) -> None:
+        """SIGKILL the postmaster and every child at once, as the OOM killer or a failed unit's
+        clean-up would; the next `start_again` recovers from the WAL. (A process crash: what the
+        server wrote is in the page cache, so fsync=off does not matter here.)"""
+        victims = [self.postmaster_pid(), *self.children()]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in victims):
+            if time.monotonic() > deadline:
+                raise PostgresUnavailable(f"PostgreSQL processes still alive {timeout} s after SIGKILL")
+            time.sleep(0.05)
+
+    def kill_backend(self, database: str = "") -> int:
+        """SIGKILL one client backend (one busy in a statement if there is one); the postmaster
+        then ends every other session and recovers by itself. Returns the pid killed."""
+        backends = {pid: title for pid, title in self.children().items()
+                    if title.startswith(f"postgres: postgres {database}") and "127.0.0.1(" in title}
+        if not backends:
+            raise PostgresUnavailable("no client backend to kill")
+        busy = [pid for pid, title in backends.items() if not title.endswith(" idle")]
+        victim = (busy or sorted(backends))[0]
+        os.kill(victim, signal.SIGKILL)
+        return victim
+
     def start_again(self) -> None:
         """Start a server stopped by `shut_down` on the same port with the same data."""
         self._start(self.workdir / "data")
@@ -116,6 +158,14 @@ class PostgresServer:
             self._run("pg_ctl", "-D", str(self.workdir / "data"), "-m", "immediate", "-w", "stop", timeout=60)
         if self.owned_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (Z: a zombie, dead but not yet reaped), "" if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def start_server(workdir: Path | None = None) -> PostgresServer:

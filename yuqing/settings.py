@@ -267,6 +267,11 @@ class EsSettings(_Section):
     request_timeout: float = Field(default=30, gt=0, le=600)  # seconds
     bulk_size: int = Field(default=500, ge=1, le=10_000)  # mentions per bulk request
     retry_seconds: int = Field(default=30, ge=0, le=3600)  # after an outage, wait before trying again
+    # Snapshots (`yuqing es snapshot` / `yuqing es restore`): a shared-filesystem repository in
+    # this directory *on the Elasticsearch nodes* (it must be listed in their path.repo), under
+    # this repository name. Empty location: no snapshots.
+    snapshot_location: str = ""
+    snapshot_repository: str = "yuqing"
 
     @field_validator("url")
     @classmethod
@@ -278,6 +283,20 @@ class EsSettings(_Section):
     @field_validator("index_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
+        if not _INDEX_PREFIX.match(value):
+            raise ValueError("lower-case letters, digits, '-' and '_' only, starting with a letter or digit")
+        return value
+
+    @field_validator("snapshot_location")
+    @classmethod
+    def _location(cls, value: str) -> str:
+        if value.strip() and not value.strip().startswith("/"):
+            raise ValueError("an absolute path on the Elasticsearch nodes (one listed in their path.repo)")
+        return value.strip()
+
+    @field_validator("snapshot_repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
         if not _INDEX_PREFIX.match(value):
             raise ValueError("lower-case letters, digits, '-' and '_' only, starting with a letter or digit")
         return value

@@ -72,4 +72,6 @@ def test_elasticsearch_has_a_snapshot_repository_on_the_host() -> None:
     repo = environment(elasticsearch)["path.repo"].split("#")[0].strip()
     assert any(volume.split(":")[1] == repo and volume.startswith("./") for volume in elasticsearch["volumes"])
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f'"location": "{repo}"' in readme and "pg_dump" in readme and "pg_restore" in readme
+    yuqing = environment(services["yuqing"])
+    assert yuqing["YUQING_ES__SNAPSHOT_LOCATION"].split("#")[0].strip() == repo  # yuqing es snapshot goes there
+    assert "yuqing es snapshot" in readme and "pg_dump" in readme and "pg_restore" in readme

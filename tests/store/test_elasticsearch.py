@@ -209,3 +209,19 @@ def test_search_beyond_the_result_window_is_a_clear_error(es_store: Elasticsearc
 
     with pytest.raises(QueryTooDeep, match="narrow the filters"):
         es_store.search(MentionQuery(offset=60_000, limit=20))
+
+
+def test_writes_to_a_closed_index_wait_in_the_outbox(es_store: ElasticsearchStore, analyzer: Analyzer) -> None:
+    """`yuqing es restore` closes the indices it replaces: a mention arriving meanwhile waits in
+    the outbox (it is not refused for its content) and is stored once the index is open again."""
+    ingest(es_store, analyzer, mention(1, "泰山港华燃气岱岳区停气"))
+    month = f"{es_store.prefix}-2026.11"
+    es_store.client.indices.close(index=month)
+    late = mention(2, "泰安港华燃气抢修很及时")
+    result = ingest(es_store, analyzer, late)
+    assert result.queued == [late.id] and not result.failed
+    assert es_store.outbox.counts()[OutboxStatus.pending] == 1
+    assert es_store.outbox.counts()[OutboxStatus.rejected] == 0
+    es_store.client.indices.open(index=month, wait_for_active_shards="1")
+    assert es_store.replay_outbox() == {"stored": 1, "rejected": 0, "waiting": 0}
+    assert where(es_store, late.id) == [month] and es_store.get(late.id).mention.text == late.text

@@ -5,6 +5,7 @@ from yuqing.cli import (  # noqa: F401  (importing registers the commands)
     config,
     core,
     es,
+    es_snapshot,
     imports,
     kibana,
     nlp,

@@ -193,7 +193,8 @@ def _notes(settings: Settings) -> list[str]:
     if settings.alerts.database_url is not None:
         notes.append("alerts, tickets and users are in PostgreSQL: back them up with pg_dump (README, Backups)")
     if settings.es.url:
-        notes.append("mentions are in Elasticsearch: take a snapshot (README, Backups); the outbox is in here")
+        notes.append("mentions are in Elasticsearch: take a snapshot with yuqing es snapshot (README, Backups); "
+                     "the outbox is in here")
     return notes
 
 

@@ -90,7 +90,9 @@ def _elasticsearch(settings: Settings) -> list[Finding]:
                                   "run yuqing es init"))
     if not has_alias:
         found.append(failed(area, f"alias {es.index_prefix} missing: run yuqing es init"))
-    return found + _outbox(settings)
+    from yuqing.ops.doctor_snapshots import check_snapshots
+
+    return found + _outbox(settings) + check_snapshots(es)
 
 
 def _outbox(settings: Settings) -> list[Finding]:

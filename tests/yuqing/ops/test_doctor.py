@@ -317,3 +317,28 @@ def test_json_output(home: Path) -> None:
     findings = json.loads(result.output)
     assert result.exit_code == 0 and {f["status"] for f in findings} <= {"ok", "warn"}
     assert {"config", "data directory", "mention index", "database"} <= {f["area"] for f in findings}
+
+
+def test_elasticsearch_snapshots(home: Path, es_settings, es_node) -> None:
+    """Not configured: a warning; a location outside path.repo: a failure naming the setting;
+    not registered yet: a warning saying how; after a snapshot: ok with its name."""
+    base = f'[es]\nurl = "{es_settings.url}"\nindex_prefix = "{es_settings.index_prefix}"\nreplicas = 0\n'
+    config = write_config(home, base)
+    init(config)
+    assert CliRunner().invoke(app, ["es", "init", "--config", str(config)]).exit_code == 0
+    code, lines = doctor(config)
+    assert code == 0 and "warn snapshots: es.snapshot_location is not set" in "\n".join(lines)
+    outside = home / "not-in-path-repo"
+    config.write_text(config.read_text(encoding="utf-8") + f'snapshot_location = "{outside}"\n', encoding="utf-8")
+    code, lines = doctor(config)
+    assert code == 1 and f"FAIL snapshots: es.snapshot_location {outside} is not in path.repo of node(s) " \
+                         "yuqing-es-node" in "\n".join(lines)
+    inside = es_node.snapshots / home.name
+    config.write_text(config.read_text(encoding="utf-8").replace(str(outside), str(inside))
+                      + f'snapshot_repository = "d{home.name[-8:].lower().replace("_", "")}"\n', encoding="utf-8")
+    code, lines = doctor(config)
+    assert code == 0 and any(x.startswith("warn snapshots: repository") and "yuqing es snapshot registers it" in x
+                             for x in lines)
+    assert CliRunner().invoke(app, ["es", "snapshot", "doctor-1", "--config", str(config)]).exit_code == 0
+    code, lines = doctor(config)
+    assert code == 0 and any(x.startswith("ok   snapshots: repository") and "newest doctor-1" in x for x in lines)
