@@ -2,12 +2,13 @@
 jieba-segmented words (whitespace-joined, so FTS5's unicode61 tokenizer keeps each
 Chinese word whole).
 
-Each thread gets its own connection: the API serves requests from a thread pool while the
-scheduler writes, and WAL lets those readers run beside one writer. SQLite's automatic
-checkpoints copy the WAL back into the database but can start the WAL file over only at a
-moment no reader uses it; with readers overlapping all the time (a busy API during ingest)
-that moment never comes and the WAL grows without end (gigabytes in minutes when a day is
-replayed). So past `wal_limit_bytes` the writer asks for a TRUNCATE checkpoint after its
+Each operation borrows a connection from a small pool (`store/sqlite_pool.py`; not one per
+thread, which grew without bound as the API's worker threads came and went): the API serves
+requests from a thread pool while the scheduler writes, and WAL lets those readers run beside
+one writer. SQLite's automatic checkpoints copy the WAL back into the database but can start
+the WAL file over only at a moment no reader uses it; with readers overlapping all the time
+(a busy API during ingest) that moment never comes and the WAL grows without end (gigabytes
+in minutes when a day is replayed). So past `wal_limit_bytes` the writer asks for a TRUNCATE checkpoint after its
 commit: it waits (busy timeout) for the readers of older snapshots to finish — readers that
 start meanwhile read the database file — and empties the WAL.
 """
@@ -16,9 +17,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from store.base import (
     first_line,
 )
 from store.highlight import highlight
+from store.sqlite_pool import KEEP_IDLE, ConnectionPool
 from store.sqlite_schema import migrate
 from yuqing.records import (
     SHANGHAI,
@@ -84,52 +85,58 @@ def _fts_phrase(term: str) -> str:
 
 
 class SQLiteStore(MentionStore):
-    def __init__(self, path: Path | str, tokenize: Tokenizer, *, wal_limit_bytes: int | None = WAL_LIMIT_BYTES) -> None:
+    def __init__(self, path: Path | str, tokenize: Tokenizer, *, wal_limit_bytes: int | None = WAL_LIMIT_BYTES,
+                 keep_connections: int = KEEP_IDLE) -> None:
         self.path = str(path)
         self.wal_limit_bytes = wal_limit_bytes  # None: leave the WAL to SQLite's automatic checkpoints
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.tokenize = tokenize
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._pool = ConnectionPool(self._open, keep=keep_connections)
         self._migrate()
 
     # -- connections -------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                   isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
         return conn
+
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A connection for this thread until the block ends (nested blocks share it)."""
+        return self._pool.connection()
+
+    @property
+    def open_connections(self) -> int:
+        return self._pool.open_count
+
+    def _fetch(self, sql: str, params: Iterable = ()) -> list[sqlite3.Row]:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchall()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A short IMMEDIATE transaction: takes the write lock up front, so two writers
         queue on busy_timeout instead of failing with 'database is locked' mid-way."""
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._connection() as conn:
             try:
-                yield conn
-                conn.execute("COMMIT")
-                self._keep_wal_small(conn)
-            except BaseException:
-                if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
-                    conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                    self._keep_wal_small(conn)
+                except BaseException:
+                    if conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if is_disk_full(exc):
+                    raise StoreFull(f"{self.path}: the disk is full; nothing of this write was stored") from exc
                 raise
-        except sqlite3.OperationalError as exc:
-            if is_disk_full(exc):
-                raise StoreFull(f"{self.path}: the disk is full; nothing of this write was stored") from exc
-            raise
 
     def _keep_wal_small(self, conn: sqlite3.Connection) -> None:
         """Empty the WAL once it is past the limit (see the module's docstring); if readers
@@ -144,14 +151,11 @@ class SQLiteStore(MentionStore):
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _migrate(self) -> None:
-        migrate(self._conn(), self.path)
+        with self._connection() as conn:
+            migrate(conn, self.path)
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._pool.close()
 
     # -- writes ------------------------------------------------------------------------
     def upsert(self, items: Iterable[tuple[Mention, Analysis]]) -> UpsertResult:
@@ -334,9 +338,10 @@ class SQLiteStore(MentionStore):
         """Every mention in insertion order, with its search tokens (for copying elsewhere)."""
         last = 0
         while True:
-            rows = self._conn().execute(
-                "SELECT m.*, f.tokens AS tokens FROM mentions m JOIN mention_fts f ON f.rowid = m.rowid "
-                "WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?", (last, batch)).fetchall()
+            with self._connection() as conn:  # not held while the caller works on a batch
+                rows = conn.execute(
+                    "SELECT m.*, f.tokens AS tokens FROM mentions m JOIN mention_fts f ON f.rowid = m.rowid "
+                    "WHERE m.rowid > ? ORDER BY m.rowid LIMIT ?", (last, batch)).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -346,27 +351,27 @@ class SQLiteStore(MentionStore):
             last = rows[-1]["rowid"]
 
     def get(self, mention_id: str) -> StoredMention | None:
-        row = self._conn().execute("SELECT * FROM mentions m WHERE id = ?", (mention_id,)).fetchone()
+        with self._connection() as conn:
+            row = conn.execute("SELECT * FROM mentions m WHERE id = ?", (mention_id,)).fetchone()
         return self._stored(row) if row else None
 
     def count(self, query: MentionQuery) -> int:
         where, params, _ = self._where(query)
-        return self._conn().execute(f"SELECT COUNT(*) FROM mentions m WHERE {where}",
-                                    params).fetchone()[0]
+        with self._connection() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {where}", params).fetchone()[0]
 
     def search(self, query: MentionQuery) -> Page:
         where, params, terms = self._where(query)
-        conn = self._conn()
         if query.sort == Sort.relevance and terms:
             # bm25 needs the FTS table in the FROM clause; join it back by rowid.
             sql = (f"SELECT m.* FROM mentions m JOIN mention_fts f ON f.rowid = m.rowid "
                    f"WHERE {where} AND mention_fts MATCH ? ORDER BY bm25(mention_fts) "
                    f"LIMIT ? OFFSET ?")
-            rows = conn.execute(sql, [*params, params[0], query.limit, query.offset]).fetchall()
+            rows = self._fetch(sql, [*params, params[0], query.limit, query.offset])
         else:
             order = _SORTS.get(query.sort, _SORTS[Sort.newest])
             sql = f"SELECT m.* FROM mentions m WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
-            rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+            rows = self._fetch(sql, [*params, query.limit, query.offset])
         copies = self._duplicate_counts([r["id"] for r in rows]) if query.collapse_duplicates else {}
         items = [self._stored(r, terms, copies.get(r["id"], 0)) for r in rows]
         return Page(total=self.count(query), items=items)
@@ -375,15 +380,14 @@ class SQLiteStore(MentionStore):
         if not ids:
             return {}
         marks = ", ".join("?" * len(ids))
-        rows = self._conn().execute(f"SELECT duplicate_of, COUNT(*) FROM mentions WHERE duplicate_of IN ({marks}) "
-                                    f"GROUP BY duplicate_of", ids).fetchall()
+        rows = self._fetch(f"SELECT duplicate_of, COUNT(*) FROM mentions WHERE duplicate_of IN ({marks}) "
+                           f"GROUP BY duplicate_of", ids)
         return dict(rows)
 
     def trend(self, query: MentionQuery) -> list[TrendBucket]:
         where, params, _ = self._where(query)
-        rows = self._conn().execute(
-            f"SELECT m.day, m.sentiment, COUNT(*) FROM mentions m WHERE {where} "
-            f"GROUP BY m.day, m.sentiment", params).fetchall()
+        rows = self._fetch(f"SELECT m.day, m.sentiment, COUNT(*) FROM mentions m WHERE {where} "
+                           f"GROUP BY m.day, m.sentiment", params)
         buckets: dict = {}
         for day, sentiment, count in rows:
             key = datetime.fromisoformat(day).date()
@@ -401,15 +405,14 @@ class SQLiteStore(MentionStore):
             column = _FACET_COLUMNS[facet]
             sql = (f"SELECT {column}, COUNT(*) FROM mentions m WHERE {where} AND {column} != '' "
                    f"GROUP BY {column} ORDER BY 2 DESC, 1 LIMIT ?")
-        rows = self._conn().execute(sql, [*params, limit]).fetchall()
+        rows = self._fetch(sql, [*params, limit])
         return [Count(value=value, count=count) for value, count in rows]
 
     def keywords(self, query: MentionQuery, limit: int = 50) -> list[Count]:
         where, params, _ = self._where(query)
-        rows = self._conn().execute(
-            f"SELECT k.word, COUNT(*) FROM mention_keywords k "
-            f"JOIN mentions m ON m.rowid = k.mention_rowid WHERE {where} "
-            f"GROUP BY k.word ORDER BY 2 DESC, 1 LIMIT ?", [*params, limit]).fetchall()
+        rows = self._fetch(f"SELECT k.word, COUNT(*) FROM mention_keywords k "
+                           f"JOIN mentions m ON m.rowid = k.mention_rowid WHERE {where} "
+                           f"GROUP BY k.word ORDER BY 2 DESC, 1 LIMIT ?", [*params, limit])
         return [Count(value=word, count=count) for word, count in rows]
 
     def near_duplicates(self, fingerprint: str, since: datetime, until: datetime,
@@ -418,26 +421,29 @@ class SQLiteStore(MentionStore):
         if not keys:
             return []
         marks = ", ".join("?" * len(keys))
-        rows = self._conn().execute(
+        rows = self._fetch(
             f"SELECT m.* FROM mentions m WHERE m.rowid IN (SELECT mention_rowid FROM mention_bands "
             f"WHERE band IN ({marks}) AND published_at >= ? AND published_at < ?) "
             f"ORDER BY m.published_at, m.rowid LIMIT ?",
-            [*keys, _epoch(since), _epoch(until), limit]).fetchall()
+            [*keys, _epoch(since), _epoch(until), limit])
         return [self._stored(r) for r in rows]
 
     def events(self, query: MentionQuery, limit: int = 20) -> list[EventSummary]:
         where, params, _ = self._where(query)
-        conn = self._conn()
-        groups = conn.execute(
+        with self._connection():  # one connection for the whole summary (nested reads share it)
+            return self._events(where, params, query, limit)
+
+    def _events(self, where: str, params: list, query: MentionQuery, limit: int) -> list[EventSummary]:
+        groups = self._fetch(
             f"SELECT m.event_id, COUNT(*), MIN(m.published_at), MAX(m.published_at), "
             f"SUM(m.sentiment = 'negative') FROM mentions m WHERE {where} AND m.event_id != '' "
-            f"GROUP BY m.event_id ORDER BY 2 DESC, 4 DESC LIMIT ?", [*params, limit]).fetchall()
+            f"GROUP BY m.event_id ORDER BY 2 DESC, 4 DESC LIMIT ?", [*params, limit])
         out = []
         for event_id, count, first, last, negative in groups:
             scoped = query.model_copy(update={"event_id": event_id})
-            first_row = conn.execute(
+            first_row = self._fetch(
                 "SELECT title, text FROM mentions WHERE event_id = ? ORDER BY published_at, rowid LIMIT 1",
-                (event_id,)).fetchone()
+                (event_id,))[0]
             places = self.facet(scoped, Facet.place, limit=1)
             out.append(EventSummary(
                 event_id=event_id,

@@ -53,7 +53,7 @@ def test_overview_queries_read_the_covering_index(tmp_path: Path) -> None:
         queries += [f"SELECT {column}, COUNT(*) FROM mentions m WHERE {where} GROUP BY {column}"
                     for column in ("m.platform", "m.sentiment", "m.place", "m.region", "m.author_name")]
         for sql in queries:
-            plan = " | ".join(row[3] for row in store._conn().execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            plan = " | ".join(row[3] for row in store._fetch(f"EXPLAIN QUERY PLAN {sql}", params))
             assert "COVERING INDEX mentions_facts" in plan, (sql, plan)
-        names = {r[0] for r in store._conn().execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        names = {r[0] for r in store._fetch("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "mentions_published" not in names and "mentions_platform" not in names  # replaced in schema 3

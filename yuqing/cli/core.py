@@ -127,9 +127,11 @@ def run(
 
     from api.app import create_app
     from yuqing.logs import configure_logging
+    from yuqing.ops.memory import MallocTrimmer, tune_malloc
     from yuqing.ops.runlock import DataDirInUse, RunLock
     from yuqing.scheduler import build_scheduler, open_loop
 
+    tune_malloc()  # before the service's threads start (see yuqing/ops/memory.py)
     settings = settings_or_exit(config)
     try:
         lock = RunLock(settings.storage.data_dir).share()
@@ -141,6 +143,7 @@ def run(
     jobs = build_scheduler(settings, loop=loop) if scheduler else None
     if jobs:
         jobs.start()
+    trimmer = MallocTrimmer().start()
     address = f"http://{host or settings.api.host}:{port or settings.api.port}"
     typer.echo(f"yuqing: API and docs at {address}/docs — log in there (Authorize) or with "
                f"POST {address}/api/auth/login; no account yet? yuqing users add NAME --role admin")
@@ -150,6 +153,7 @@ def run(
                     access_log=False, proxy_headers=True, forwarded_allow_ips=settings.api.forwarded_allow_ips,
                     server_header=False)
     finally:
+        trimmer.stop()
         if jobs:
             jobs.shutdown(wait=False)
         loop.close()

@@ -145,8 +145,9 @@ def test_a_database_that_may_not_grow_refuses_whole_writes(tmp_path: Path, analy
     store = SQLiteStore(path, query_tokenizer(Settings()))
     first = mention(1, COMPLAINT.format(n=1))
     store.upsert([(first, analyzer.analyze(first))])
-    pages = store._conn().execute("PRAGMA page_count").fetchone()[0]
-    store._conn().execute(f"PRAGMA max_page_count = {pages + 3}")  # this connection may add 3 pages
+    with store._connection() as conn:  # the pool lends this one again to the writes below (same thread)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 3}")  # this connection may add 3 pages
     acknowledged = [first.id]
     with pytest.raises(StoreFull, match="nothing of this write was stored"):
         for n in range(2, 500):
