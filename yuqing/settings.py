@@ -280,9 +280,9 @@ class EsSettings(_Section):
             http_url(url, "es")
         return value.strip()
 
-    @field_validator("index_prefix")
+    @field_validator("index_prefix", "snapshot_repository")
     @classmethod
-    def _prefix(cls, value: str) -> str:
+    def _es_name(cls, value: str) -> str:
         if not _INDEX_PREFIX.match(value):
             raise ValueError("lower-case letters, digits, '-' and '_' only, starting with a letter or digit")
         return value
@@ -293,13 +293,6 @@ class EsSettings(_Section):
         if value.strip() and not value.strip().startswith("/"):
             raise ValueError("an absolute path on the Elasticsearch nodes (one listed in their path.repo)")
         return value.strip()
-
-    @field_validator("snapshot_repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if not _INDEX_PREFIX.match(value):
-            raise ValueError("lower-case letters, digits, '-' and '_' only, starting with a letter or digit")
-        return value
 
     @model_validator(mode="after")
     def _one_way_to_log_in(self) -> EsSettings:
