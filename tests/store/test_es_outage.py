@@ -16,6 +16,7 @@ from store.elasticsearch import ElasticsearchStore
 from store.outbox import Outbox, OutboxStatus
 from tests.builders import mention
 from tests.conftest import REQUIRE_ES, es_node_tool
+from tests.store.es_helpers import copies_per_id
 from yuqing.records import Analysis, Mention, Platform
 from yuqing.settings import EsSettings, Settings
 from yuqing.wiring import query_tokenizer
@@ -58,21 +59,6 @@ def corpus(analyzer: Analyzer) -> list[tuple[Mention, Analysis]]:
             for n in range(TOTAL)]
 
 
-def every_id_once(store: ElasticsearchStore) -> dict[str, int]:
-    """Copies per mention id over the whole alias (a composite aggregation walks them all)."""
-    store.client.indices.refresh(index=store.alias)
-    counts: dict[str, int] = {}
-    after = None
-    while True:
-        composite = {"size": 2000, "sources": [{"id": {"terms": {"field": "id"}}}]}
-        if after:
-            composite["after"] = after
-        resp = store.client.search(index=store.alias, size=0, aggs={"ids": {"composite": composite}})
-        buckets = resp["aggregations"]["ids"]["buckets"]
-        if not buckets:
-            return counts
-        counts.update({b["key"]["id"]: b["doc_count"] for b in buckets})
-        after = resp["aggregations"]["ids"]["after_key"]
 
 
 def test_node_stopped_mid_ingest_of_10000_then_everything_once(own_node, tmp_path: Path,
@@ -100,7 +86,7 @@ def test_node_stopped_mid_ingest_of_10000_then_everything_once(own_node, tmp_pat
     replayed = store.replay_outbox()
     assert replayed["waiting"] == 0 and replayed["stored"] == waiting
 
-    copies = every_id_once(store)
+    copies = copies_per_id(store)
     assert len(copies) == TOTAL and set(copies.values()) == {1}
     assert set(copies) == {m.id for m, _ in items}
     assert store.count(MentionQuery()) == TOTAL

@@ -28,6 +28,7 @@ from store.es_schema import MAPPING_VERSION
 from store.outbox import Outbox
 from tests.builders import mention
 from tests.conftest import FIXTURES, es_node_tool
+from tests.store.es_helpers import copies_per_id
 from yuqing.cli import app
 from yuqing.records import Analysis, Mention
 from yuqing.settings import EsSettings, Settings
@@ -94,19 +95,6 @@ class Writer:
         return {i for at, ids in self.acked if at < moment for i in ids}
 
 
-def copies(store: ElasticsearchStore) -> dict[str, int]:
-    """Documents per mention id over the alias (a composite aggregation walks them all)."""
-    store.client.indices.refresh(index=store.alias)
-    counts: dict[str, int] = {}
-    after = None
-    while True:
-        composite = {"size": 1000, "sources": [{"id": {"terms": {"field": "id"}}}]}
-        composite.update({"after": after} if after else {})
-        resp = store.client.search(index=store.alias, size=0, aggs={"ids": {"composite": composite}})
-        if not resp["aggregations"]["ids"]["buckets"]:
-            return counts
-        counts.update({b["key"]["id"]: b["doc_count"] for b in resp["aggregations"]["ids"]["buckets"]})
-        after = resp["aggregations"]["ids"]["after_key"]
 
 
 def test_snapshot_under_writes_restored_on_an_empty_cluster(snap_es: EsSettings, tmp_path: Path,
@@ -150,7 +138,7 @@ def test_snapshot_under_writes_restored_on_an_empty_cluster(snap_es: EsSettings,
     assert template["index_template"]["_meta"]["yuqing_mapping"] == MAPPING_VERSION
 
     again = open_store(snap_es, tmp_path)
-    counts = copies(again)
+    counts = copies_per_id(again)
     assert before <= set(counts) and all(counts[i] == 1 for i in counts)  # every acknowledged one, once
     found = again.search(MentionQuery(text="冒充", limit=5))
     assert found.total == sum("冒充" in TEXTS[int(i.rsplit(":", 1)[-1]) % len(TEXTS)] for i in counts) > 0
@@ -179,7 +167,7 @@ def test_restore_in_place_replaces_the_snapshot_indices_and_keeps_newer_ones(
     assert restored.exit_code == 0, restored.output
     assert f"kept as they were (newer than the snapshot): {snap_es.index_prefix}-2026.12" in restored.output
     store = open_store(snap_es, tmp_path)
-    counts = copies(store)
+    counts = copies_per_id(store)
     assert set(counts) == {m.id for m, _ in items(analyses, range(0, 100))} | {newer.id}
     assert store.count(MentionQuery()) == 101
     store.close()
@@ -223,7 +211,7 @@ def test_unknown_snapshot_is_refused_and_nothing_is_touched(snap_es: EsSettings,
     store = open_store(snap_es, tmp_path)
     state = store.client.cat.indices(index=f"{snap_es.index_prefix}-*", expand_wildcards="all", format="json")
     assert [(row["index"], row["status"]) for row in state] == [(f"{snap_es.index_prefix}-2026.11", "open")]
-    assert store.count(MentionQuery()) == 30 and len(copies(store)) == 30
+    assert store.count(MentionQuery()) == 30 and len(copies_per_id(store)) == 30
     store.close()
 
 
