@@ -143,9 +143,10 @@ class Database:
         self.on_notices: Callable[[list[Notice]], None] | None = None
         # Bumped by every committed write in this process (read caches compare it).
         self.generation = 0
-        for factory in (self._read, self._write):
-            event.listen(factory, "after_commit", self._after_commit)
-            event.listen(factory, "after_rollback", take_notices)
+        self._listeners = [(factory, name, fn) for factory in (self._read, self._write)
+                           for name, fn in (("after_commit", self._after_commit), ("after_rollback", take_notices))]
+        for factory, name, fn in self._listeners:
+            event.listen(factory, name, fn)
 
     def _after_commit(self, session: Session) -> None:
         if session.info.get("yuqing_write"):
@@ -182,6 +183,12 @@ class Database:
         return upgrade(self.engine)
 
     def close(self) -> None:
+        # SQLAlchemy's event registry keeps session-class listeners (and through them this
+        # object and its engine) for the life of the process: a Database opened for one job
+        # and closed leaked ~45 kB until they were removed here.
+        for factory, name, fn in self._listeners:
+            if event.contains(factory, name, fn):
+                event.remove(factory, name, fn)
         self.engine.dispose()
 
 
