@@ -69,6 +69,16 @@ def test_the_backup_timer_runs_the_backup_command_nightly() -> None:
         assert done.returncode == 0 and "Next elapse" in done.stdout
 
 
+def test_the_snapshot_timer_asks_elasticsearch_after_the_backup() -> None:
+    snapshot = unit("yuqing-es-snapshot.service")["Service"]
+    assert snapshot["Type"] == "oneshot" and snapshot["ExecStart"] == f"{INSTALLED} es snapshot --keep 30"
+    assert "PrivateNetwork" not in snapshot  # it talks to the Elasticsearch nodes over HTTP
+    assert "YUQING_CONFIG=/etc/yuqing/yuqing.toml" in snapshot.all("Environment")
+    timer, backup = unit("yuqing-es-snapshot.timer")["Timer"], unit("yuqing-backup.timer")["Timer"]
+    # README, "Backups": yuqing backup, then pg_dump, then the snapshot.
+    assert timer["OnCalendar"] > backup["OnCalendar"] and timer["Persistent"] == "true"
+
+
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze not installed (Debian package systemd)")
