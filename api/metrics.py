@@ -17,6 +17,9 @@ scrape time and cached `metrics.cache_seconds`:
 - `yuqing_tickets_open{department,status}`, `yuqing_tickets_overdue{department}`;
 - `yuqing_data_dir_free_bytes`, `yuqing_data_dir_size_bytes` (file system of the data directory);
 - `yuqing_component_up{component}`: 0 when a database could not be read for this scrape.
+
+and, read at each scrape, `yuqing_memory_bytes{kind}` (`yuqing.ops.memory.native_memory`): where
+the resident memory is when it grows (bytes in use, kept free by the allocator, SQLite's).
 """
 
 from __future__ import annotations
@@ -46,12 +49,14 @@ from api.security import credentials, current_actor
 from crawlers.health import HealthBook, SourceState
 from crawlers.state import CrawlState
 from yuqing.ops.disk import space
+from yuqing.ops.memory import NativeMemoryCollector
 from yuqing.records import Role
 from yuqing.settings import Settings
 
 log = logging.getLogger("yuqing.api.metrics")
 router = APIRouter(tags=["health"])
 Families = list[GaugeMetricFamily]
+NATIVE_MEMORY = NativeMemoryCollector()
 
 
 def _gauge(name: str, documentation: str, labels: list[str], rows: dict[tuple[str, ...], float]) -> GaugeMetricFamily:
@@ -188,4 +193,5 @@ def metrics_reader(request: Request, token: Annotated[str | None, Depends(creden
                        404: problem("metrics are switched off")})
 def metrics(request: Request) -> Response:
     figures: StoredFigures = request.app.state.figures
-    return Response(generate_latest(REGISTRY) + figures.text(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(REGISTRY) + generate_latest(NATIVE_MEMORY) + figures.text(),
+                    media_type=CONTENT_TYPE_LATEST)

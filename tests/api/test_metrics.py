@@ -88,6 +88,26 @@ def test_figures_come_from_the_databases(world) -> None:
     assert value(found, "process_resident_memory_bytes") > 0
 
 
+def test_native_memory_is_told_apart_by_kind(world) -> None:
+    """What grows shows in yuqing_memory_bytes: SQLite's page cache and a large buffer here."""
+    import sqlite3
+
+    client, _ = world
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    before = samples(client.get("/metrics", headers=headers).text)
+    index = sqlite3.connect(":memory:")
+    index.execute("CREATE TABLE t (x TEXT)")
+    index.executemany("INSERT INTO t VALUES (?)", [("燃气" * 50,)] * 50_000)
+    buffer = bytearray(64 << 20)
+    after = samples(client.get("/metrics", headers=headers).text)
+    grown = {kind: value(after, "yuqing_memory_bytes", kind=kind) - value(before, "yuqing_memory_bytes", kind=kind)
+             for kind in ("sqlite", "malloc_in_use")}
+    assert grown["sqlite"] > 4 << 20, grown
+    assert grown["malloc_in_use"] > grown["sqlite"] + (60 << 20), grown  # SQLite's bytes are part of it
+    index.close()
+    del buffer
+
+
 def test_http_latency_is_labelled_by_route_template_never_by_raw_path(world) -> None:
     client, db = world
     headers = login(client, "pr1")
