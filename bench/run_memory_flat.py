@@ -21,7 +21,8 @@ reached (the replay slows as the index grows and the readers' queries get heavie
 two-core machine a whole day takes over an hour). The service's resident memory (VmRSS) is
 sampled every few seconds. Printed: RSS once warmed
 up before the replay (baseline, same run), at the end (ours), peak, ratio end / start, and the
-slope (least squares) in MB per simulated hour over the replay; flat means a slope near 0.
+slope (least squares) in MB per simulated hour over the replay; flat means a slope near 0;
+and the native heap by kind from the service's /metrics (yuqing_memory_bytes) at both ends.
 """
 
 from __future__ import annotations
@@ -153,6 +154,14 @@ def reader(base: str, token: str, stop: threading.Event, counts: list[int]) -> N
         step += 1
 
 
+def native_mb(base: str, token: str) -> dict[str, float]:
+    """The service's yuqing_memory_bytes{kind} (glibc in use / kept free, SQLite's), in MB."""
+    request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {token}"})
+    text = urllib.request.urlopen(request, timeout=120).read().decode()
+    return {line.split('kind="')[1].split('"')[0]: float(line.split()[-1]) / 2**20
+            for line in text.splitlines() if line.startswith("yuqing_memory_bytes{")}
+
+
 def slope(points: list[tuple[float, float]]) -> float:
     n = len(points)
     mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
@@ -184,7 +193,7 @@ def main() -> None:
         for thread in readers:
             thread.start()
         time.sleep(30)  # warm up: every route served, models loaded, caches filled
-        baseline = rss_mb(server.pid)
+        baseline, native_start = rss_mb(server.pid), native_mb(base, token)
         replay = subprocess.Popen([sys.executable, __file__, "replay", str(config), str(args.hours), str(args.rate)],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         progress = {"done": 0, "total": 1}
@@ -209,6 +218,7 @@ def main() -> None:
         assert capped or (replay.returncode == 0 and progress["done"] == progress["total"]), "the replay failed"
         peak = max(mb for _, mb in samples)
         with open(f"/proc/{server.pid}/status") as status:
+            native_end = native_mb(base, token)
             hwm = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
     finally:
         stop.set()
@@ -224,6 +234,8 @@ def main() -> None:
           f"{args.clients} readers served {counts[0]:,} requests ({counts[1]} failed); {len(samples)} RSS samples")
     print(f"  baseline: RSS warmed up, before the replay        {baseline:8.1f} MB")
     print(f"  ours: RSS after {hours:4.1f} simulated hours            {end:8.1f} MB")
+    print("  native heap, start -> end: " + ", ".join(
+        f"{kind} {native_start.get(kind, 0):.1f} -> {native_end.get(kind, 0):.1f} MB" for kind in native_end))
     print(f"  peak RSS sampled {peak:.1f} MB (VmHWM {hwm:.1f} MB); ratio end / start {end / baseline:.2f}")
     print(f"  slope: {slope(samples):+.2f} MB per simulated hour "
           f"({slope(samples) * 24:+.1f} MB over a day at that slope)")
