@@ -100,7 +100,8 @@ def _sqlite_memory_used() -> Callable[[], int] | None:
 
 def native_memory() -> dict[str, int]:
     """Bytes of the native heap by kind, for telling a leak from fragmentation: `malloc_in_use`
-    (glibc, all arenas and mapped blocks; Python objects, SQLite, numpy... all live here),
+    (glibc's arenas and mapped blocks: SQLite, numpy, Python's objects over 512 bytes; its
+    smaller ones live in CPython's own arenas, outside these figures),
     `malloc_free` (free but kept by glibc's arenas: fragmentation) and `sqlite` (part of the
     in-use bytes: page caches, sorters). Kinds this platform cannot tell are left out."""
     found: dict[str, int] = {}
