@@ -156,10 +156,12 @@ def reader(base: str, token: str, stop: threading.Event, counts: list[int]) -> N
 
 def native_mb(base: str, token: str) -> dict[str, float]:
     """The service's yuqing_memory_bytes{kind} (glibc in use / kept free, SQLite's), in MB."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {token}"})
     text = urllib.request.urlopen(request, timeout=120).read().decode()
-    return {line.split('kind="')[1].split('"')[0]: float(line.split()[-1]) / 2**20
-            for line in text.splitlines() if line.startswith("yuqing_memory_bytes{")}
+    return {sample.labels["kind"]: sample.value / 2**20 for family in text_string_to_metric_families(text)
+            if family.name == "yuqing_memory_bytes" for sample in family.samples}
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -217,8 +219,8 @@ def main() -> None:
         capped = cap is not None and progress["done"] < progress["total"]
         assert capped or (replay.returncode == 0 and progress["done"] == progress["total"]), "the replay failed"
         peak = max(mb for _, mb in samples)
+        native_end = native_mb(base, token)
         with open(f"/proc/{server.pid}/status") as status:
-            native_end = native_mb(base, token)
             hwm = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
     finally:
         stop.set()

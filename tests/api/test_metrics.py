@@ -3,6 +3,7 @@ open and overdue tickets, pending alerts, outbox depth, NLP timings, HTTP latenc
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -90,8 +91,6 @@ def test_figures_come_from_the_databases(world) -> None:
 
 def test_native_memory_is_told_apart_by_kind(world) -> None:
     """What grows shows in yuqing_memory_bytes: SQLite's page cache and a large buffer here."""
-    import sqlite3
-
     client, _ = world
     headers = {"Authorization": f"Bearer {TOKEN}"}
     before = samples(client.get("/metrics", headers=headers).text)

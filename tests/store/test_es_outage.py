@@ -59,8 +59,6 @@ def corpus(analyzer: Analyzer) -> list[tuple[Mention, Analysis]]:
             for n in range(TOTAL)]
 
 
-
-
 def test_node_stopped_mid_ingest_of_10000_then_everything_once(own_node, tmp_path: Path,
                                                                analyzer: Analyzer) -> None:
     url = own_node.start()

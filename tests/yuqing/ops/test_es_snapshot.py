@@ -95,8 +95,6 @@ class Writer:
         return {i for at, ids in self.acked if at < moment for i in ids}
 
 
-
-
 def test_snapshot_under_writes_restored_on_an_empty_cluster(snap_es: EsSettings, tmp_path: Path,
                                                             analyzer: Analyzer) -> None:
     analyses = [analyzer.analyze(mention(0, text)) for text in TEXTS]
