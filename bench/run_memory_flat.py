@@ -17,12 +17,12 @@ children would:
   ticket board, /metrics.
 
 With `--max-minutes`, the replay stops there and the figures cover the simulated hours it
-reached (the replay slows as the index grows and the readers' queries get heavier; on a shared
-two-core machine a whole day takes over an hour). The service's resident memory (VmRSS) is
-sampled every few seconds. Printed: RSS once warmed
-up before the replay (baseline, same run), at the end (ours), peak, ratio end / start, and the
+reached (the replay slows as the index grows and the readers' queries get heavier). The
+service's resident memory (VmRSS) is sampled every few seconds. Printed: RSS once warmed up
+before the replay (baseline, same run), at the end (ours), peak, ratio end / start, and the
 slope (least squares) in MB per simulated hour over the replay; flat means a slope near 0;
-and the native heap by kind from the service's /metrics (yuqing_memory_bytes) at both ends.
+the native heap by kind from the service's /metrics (yuqing_memory_bytes) at both ends; and,
+once the readers have stopped, how long each read takes alone on the day's index.
 """
 
 from __future__ import annotations
@@ -164,6 +164,20 @@ def native_mb(base: str, token: str) -> dict[str, float]:
             if family.name == "yuqing_memory_bytes" for sample in family.samples}
 
 
+def route_ms(base: str, token: str, runs: int = 3) -> dict[str, float]:
+    """Median milliseconds of each read, asked alone (the day's index in place)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    out = {}
+    for path in READS:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=300).read()
+            times.append((time.perf_counter() - started) * 1000)
+        out[path.split("?")[0]] = sorted(times)[runs // 2]
+    return out
+
+
 def slope(points: list[tuple[float, float]]) -> float:
     n = len(points)
     mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
@@ -220,6 +234,10 @@ def main() -> None:
         assert capped or (replay.returncode == 0 and progress["done"] == progress["total"]), "the replay failed"
         peak = max(mb for _, mb in samples)
         native_end = native_mb(base, token)
+        stop.set()  # the readers stop, so each read is timed alone
+        for thread in readers:
+            thread.join(300)
+        latency = route_ms(base, token)
         with open(f"/proc/{server.pid}/status") as status:
             hwm = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
     finally:
@@ -241,6 +259,8 @@ def main() -> None:
     print(f"  peak RSS sampled {peak:.1f} MB (VmHWM {hwm:.1f} MB); ratio end / start {end / baseline:.2f}")
     print(f"  slope: {slope(samples):+.2f} MB per simulated hour "
           f"({slope(samples) * 24:+.1f} MB over a day at that slope)")
+    print(f"  each read alone at the end ({progress['done']:,} mentions), median of 3: " + ", ".join(
+        f"{path} {ms:,.0f} ms" for path, ms in latency.items()))
     marks = [samples[int(i * (len(samples) - 1) / 6)] for i in range(7)]
     print("  RSS over the day: " + ", ".join(f"{h:.1f} h {mb:.0f} MB" for h, mb in marks))
 

@@ -40,6 +40,7 @@ from store.base import (
 )
 from store.highlight import highlight
 from store.sqlite_pool import KEEP_IDLE, ConnectionPool
+from store.sqlite_rollup import scope as rollup_scope
 from store.sqlite_schema import migrate
 from yuqing.records import (
     SHANGHAI,
@@ -65,6 +66,15 @@ _FACET_COLUMNS = {
     Facet.place: "m.place",
     Facet.author: "m.author_name",
 }
+# Where each facet's counts are in the roll-up: (dim, column).
+_ROLLUP_FACETS = {
+    Facet.platform: ("", "r.platform"),
+    Facet.sentiment: ("", "r.sentiment"),
+    Facet.region: ("region", "r.value"),
+    Facet.place: ("place", "r.value"),
+    Facet.author: ("author", "r.value"),
+    Facet.category: ("category", "r.value"),
+}
 
 
 def is_disk_full(exc: sqlite3.Error) -> bool:
@@ -85,6 +95,8 @@ def _fts_phrase(term: str) -> str:
 
 
 class SQLiteStore(MentionStore):
+    use_rollup = True  # counts from the daily roll-up where it answers exactly (tests compare both)
+
     def __init__(self, path: Path | str, tokenize: Tokenizer, *, wal_limit_bytes: int | None = WAL_LIMIT_BYTES,
                  keep_connections: int = KEEP_IDLE) -> None:
         self.path = str(path)
@@ -355,7 +367,13 @@ class SQLiteStore(MentionStore):
             row = conn.execute("SELECT * FROM mentions m WHERE id = ?", (mention_id,)).fetchone()
         return self._stored(row) if row else None
 
+    def _rollup(self, query: MentionQuery, dim: str = "") -> tuple[str, list] | None:
+        return rollup_scope(query, dim) if self.use_rollup else None
+
     def count(self, query: MentionQuery) -> int:
+        if rolled := self._rollup(query):
+            where, params = rolled
+            return self._fetch(f"SELECT COALESCE(SUM(r.n), 0) FROM mention_rollup r WHERE {where}", params)[0][0]
         where, params, _ = self._where(query)
         with self._connection() as conn:
             return conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {where}", params).fetchone()[0]
@@ -385,9 +403,14 @@ class SQLiteStore(MentionStore):
         return dict(rows)
 
     def trend(self, query: MentionQuery) -> list[TrendBucket]:
-        where, params, _ = self._where(query)
-        rows = self._fetch(f"SELECT m.day, m.sentiment, COUNT(*) FROM mentions m WHERE {where} "
-                           f"GROUP BY m.day, m.sentiment", params)
+        if rolled := self._rollup(query):
+            where, params = rolled
+            rows = self._fetch(f"SELECT r.day, r.sentiment, SUM(r.n) FROM mention_rollup r WHERE {where} "
+                               f"GROUP BY r.day, r.sentiment HAVING SUM(r.n) > 0", params)
+        else:
+            where, params, _ = self._where(query)
+            rows = self._fetch(f"SELECT m.day, m.sentiment, COUNT(*) FROM mentions m WHERE {where} "
+                               f"GROUP BY m.day, m.sentiment", params)
         buckets: dict = {}
         for day, sentiment, count in rows:
             key = datetime.fromisoformat(day).date()
@@ -396,6 +419,9 @@ class SQLiteStore(MentionStore):
         return fill_days(buckets, query.since, query.until)
 
     def facet(self, query: MentionQuery, facet: Facet, limit: int = 10) -> list[Count]:
+        dim, column = _ROLLUP_FACETS[facet]
+        if rolled := self._rollup(query, dim):
+            return self._rolled_counts(rolled, column, limit)
         where, params, _ = self._where(query)
         if facet == Facet.category:
             sql = (f"SELECT c.code, COUNT(*) FROM mention_categories c "
@@ -408,7 +434,15 @@ class SQLiteStore(MentionStore):
         rows = self._fetch(sql, [*params, limit])
         return [Count(value=value, count=count) for value, count in rows]
 
+    def _rolled_counts(self, rolled: tuple[str, list], column: str, limit: int) -> list[Count]:
+        where, params = rolled
+        rows = self._fetch(f"SELECT {column}, SUM(r.n) FROM mention_rollup r WHERE {where} AND {column} != '' "
+                           f"GROUP BY {column} HAVING SUM(r.n) > 0 ORDER BY 2 DESC, 1 LIMIT ?", [*params, limit])
+        return [Count(value=value, count=count) for value, count in rows]
+
     def keywords(self, query: MentionQuery, limit: int = 50) -> list[Count]:
+        if rolled := self._rollup(query, "keyword"):
+            return self._rolled_counts(rolled, "r.value", limit)
         where, params, _ = self._where(query)
         rows = self._fetch(f"SELECT k.word, COUNT(*) FROM mention_keywords k "
                            f"JOIN mentions m ON m.rowid = k.mention_rowid WHERE {where} "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from store import sqlite_rollup
 from store.base import fingerprint_bands
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mentions (
@@ -85,7 +86,8 @@ DROP INDEX IF EXISTS mentions_day;
 CREATE INDEX IF NOT EXISTS mentions_facts ON mentions (published_at, relevant, platform, sentiment, day, place,
                                                        region, author_name, event_id, duplicate_of);
 """
-
+# Schema 4: daily counts for the overview, kept by triggers (store/sqlite_rollup.py).
+SCHEMA_4 = sqlite_rollup.TABLE + sqlite_rollup.TRIGGERS
 
 
 def migrate(conn: sqlite3.Connection, path: str) -> None:
@@ -97,12 +99,19 @@ def migrate(conn: sqlite3.Connection, path: str) -> None:
         conn.executescript("BEGIN IMMEDIATE; ALTER TABLE mentions ADD COLUMN duplicate_of TEXT NOT NULL "
                            "DEFAULT ''; ALTER TABLE mentions ADD COLUMN event_id TEXT NOT NULL DEFAULT ''; "
                            "PRAGMA user_version = 1; COMMIT;")
-    # executescript commits on its own; every statement is idempotent (IF NOT EXISTS).
-    conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {SCHEMA_2} {SCHEMA_3} COMMIT;")
-    if version == 1:  # fingerprint bands for the mentions stored before they existed
-        rows = conn.execute("SELECT rowid, fingerprint, published_at FROM mentions").fetchall()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT OR IGNORE INTO mention_bands VALUES (?, ?, ?)",
-                         [(b, r[2], r[0]) for r in rows for b in fingerprint_bands(r[1])])
+    # One transaction for the whole upgrade, the version included, so an upgrade cut short
+    # leaves the old version to be upgraded again (the back-fills must not run twice).
+    # Before schema 4 there were mentions without counts; the triggers count only new writes.
+    backfill = sqlite_rollup.BACKFILL if 0 < version < 4 else ""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} {SCHEMA_2} {SCHEMA_3} {SCHEMA_4} {backfill}")
+        if version == 1:  # fingerprint bands for the mentions stored before they existed
+            rows = conn.execute("SELECT rowid, fingerprint, published_at FROM mentions").fetchall()
+            conn.executemany("INSERT OR IGNORE INTO mention_bands VALUES (?, ?, ?)",
+                             [(b, r[2], r[0]) for r in rows for b in fingerprint_bands(r[1])])
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
