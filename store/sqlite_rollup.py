@@ -3,9 +3,10 @@
 The overview asks for a total, a trend by day and sentiment, six facets and a keyword cloud
 over a time window. Counted from the mentions, each is a scan of the window: with a couple of
 million mentions the overview took 8 s and held readers open long enough to stall the writer's
-WAL checkpoint. Here every count the overview needs is kept per Asia/Shanghai day, per value of
-each dimension and per combination of the filters it offers (relevant, platform, sentiment,
-original or near-duplicate), so a window of days reads a few thousand rows whatever the volume.
+WAL checkpoint. Here every count the overview needs is kept per Asia/Shanghai day, value of
+each dimension, relevant or not and original or near-duplicate (the mentions' own counts also
+per platform and sentiment), so a window of days reads rows that grow with the days and the
+distinct values, not with the number of mentions.
 
 Triggers keep the roll-up, so every write path (a new mention, a re-crawled one, a reviewer's
 correction, a deletion) updates it in the same transaction, and nothing in Python has to
@@ -69,7 +70,7 @@ def _own(m: str) -> str:
 def _children(m: str, sign: int) -> str:
     """Move the mention's category and keyword rows: `sign` for each at `m`'s columns."""
     return "\n".join(
-        _add(m, f"(SELECT '{dim}' AS dim, t.{column} AS value, t.mention_rowid FROM {table} t "
+        _add(m, f"(SELECT '{dim}' AS dim, t.{column} AS value FROM {table} t "
                 f"WHERE t.mention_rowid = {m}.rowid)", sign)
         for dim, table, column in (("category", "mention_categories", "code"),
                                    ("keyword", "mention_keywords", "word")))
@@ -84,14 +85,13 @@ def _child_triggers(dim: str, table: str, column: str) -> str:
         for event, row, sign in (("insert", "new", 1), ("delete", "old", -1)))
 
 
-_FILTERED = "day, relevant, platform, sentiment, duplicate_of"
+_COUNTED = ("day", "relevant", "platform", "sentiment", "duplicate_of", "place", "region", "author_name")
 TRIGGERS = f"""
 CREATE TRIGGER IF NOT EXISTS mentions_rollup_insert AFTER INSERT ON mentions BEGIN
 {_add("new", _own("new"), 1)}
 END;
-CREATE TRIGGER IF NOT EXISTS mentions_rollup_update AFTER UPDATE OF {_FILTERED}, place, region, author_name
-ON mentions WHEN ({", ".join(f"old.{c}" for c in (*_FILTERED.split(", "), "place", "region", "author_name"))})
-              != ({", ".join(f"new.{c}" for c in (*_FILTERED.split(", "), "place", "region", "author_name"))})
+CREATE TRIGGER IF NOT EXISTS mentions_rollup_update AFTER UPDATE OF {", ".join(_COUNTED)} ON mentions
+WHEN ({", ".join(f"old.{c}" for c in _COUNTED)}) != ({", ".join(f"new.{c}" for c in _COUNTED)})
 BEGIN
 {_add("old", _own("old"), -1)}
 {_add("new", _own("new"), 1)}
@@ -109,8 +109,8 @@ END;
 # Counts for the mentions stored before the roll-up existed (schema 4's upgrade).
 BACKFILL = f"""
 INSERT INTO mention_rollup ({_COLUMNS}, n)
-SELECT d.dim, m.day, d.value, m.relevant, CASE WHEN d.dim = '' THEN m.platform ELSE '' END,
-       CASE WHEN d.dim = '' THEN m.sentiment ELSE '' END, m.duplicate_of = '', COUNT(*)
+SELECT d.dim, m.day, d.value, m.relevant, {_MENTION_ONLY.format(m="m", column="platform")},
+       {_MENTION_ONLY.format(m="m", column="sentiment")}, m.duplicate_of = '', COUNT(*)
 FROM mentions m JOIN (
     SELECT rowid, '' AS dim, '' AS value FROM mentions
     UNION ALL SELECT rowid, 'place', place FROM mentions WHERE place != ''
