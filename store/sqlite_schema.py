@@ -86,7 +86,9 @@ DROP INDEX IF EXISTS mentions_day;
 CREATE INDEX IF NOT EXISTS mentions_facts ON mentions (published_at, relevant, platform, sentiment, day, place,
                                                        region, author_name, event_id, duplicate_of);
 """
-# Schema 4: daily counts for the overview, kept by triggers (store/sqlite_rollup.py).
+# Schema 4: daily counts for the overview, kept by triggers (store/sqlite_rollup.py). IF NOT
+# EXISTS keeps a file's triggers as they are: changing a trigger's body needs a new schema
+# version that drops and recreates them.
 SCHEMA_4 = sqlite_rollup.TABLE + sqlite_rollup.TRIGGERS
 
 
