@@ -73,6 +73,18 @@ def mentions(start: int, stop: int, now: datetime, pool: list, analyses: list) -
         yield batch
 
 
+def analysed_pool(now: datetime) -> tuple[list[str], list]:
+    """The texts mentions are made of, and their analyses (computed once, reused per mention)."""
+    from nlp.analyze import Analyzer
+    from yuqing.records import Kind, Mention, Platform
+    from yuqing.settings import Settings
+
+    pool = texts()
+    analyzer = Analyzer(Settings())
+    return pool, [analyzer.analyze(Mention(id=f"probe:{i}", platform=Platform.weibo, kind=Kind.post, text=t,
+                                           published_at=now, fetched_at=now)) for i, t in enumerate(pool)]
+
+
 def fill(stores: dict, batches: Iterator[list]) -> dict[str, float]:
     """Upsert every batch into every store; seconds spent per store."""
     spent = dict.fromkeys(stores, 0.0)
@@ -159,12 +171,11 @@ def weekly_report_ms(store, work: Path, now: datetime) -> float:
 
 
 def main(n: int = 1_000_000) -> None:
-    from nlp.analyze import Analyzer
     from store.elasticsearch import ElasticsearchStore
     from store.outbox import Outbox
     from store.sqlite import SQLiteStore
     from tools.es_node import EsNode, unavailable_reason
-    from yuqing.records import SHANGHAI, Kind, Mention, Platform
+    from yuqing.records import SHANGHAI
     from yuqing.settings import EsSettings, Settings
     from yuqing.wiring import query_tokenizer
 
@@ -172,10 +183,7 @@ def main(n: int = 1_000_000) -> None:
     if reason:
         sys.exit(f"overview_render: cannot start the Elasticsearch node: {reason}")
     now = datetime.now(SHANGHAI).replace(microsecond=0)
-    pool = texts()
-    analyzer = Analyzer(Settings())
-    analyses = [analyzer.analyze(Mention(id=f"probe:{i}", platform=Platform.weibo, kind=Kind.post, text=t,
-                                         published_at=now, fetched_at=now)) for i, t in enumerate(pool)]
+    pool, analyses = analysed_pool(now)
     tokenize = query_tokenizer(Settings())
     baseline_n = n // 10
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-overview-") as tmp:

@@ -28,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.es_ingest import texts
-from bench.overview_render import fill, median_ms, mentions
+from bench.overview_render import analysed_pool, fill, median_ms, mentions
 
 WRITE_SAMPLE = 200_000
 
@@ -51,18 +50,14 @@ def drop_rollup_triggers(path: Path) -> None:
 
 
 def main(n: int = 1_000_000) -> None:
-    from nlp.analyze import Analyzer
     from store.base import MentionQuery
     from store.sqlite import SQLiteStore
-    from yuqing.records import SHANGHAI, Kind, Mention, Platform
+    from yuqing.records import SHANGHAI
     from yuqing.settings import Settings
     from yuqing.wiring import query_tokenizer
 
     now = datetime.now(SHANGHAI).replace(microsecond=0)
-    pool = texts()
-    analyzer = Analyzer(Settings())
-    analyses = [analyzer.analyze(Mention(id=f"probe:{i}", platform=Platform.weibo, kind=Kind.post, text=t,
-                                         published_at=now, fetched_at=now)) for i, t in enumerate(pool)]
+    pool, analyses = analysed_pool(now)
     tokenize = query_tokenizer(Settings())
     sample = min(n, WRITE_SAMPLE)
     with tempfile.TemporaryDirectory(prefix="yuqing-bench-rollup-") as tmp:
