@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import tarfile
+import zlib
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,11 @@ class Restored:
     notes: list[str] = field(default_factory=list)
 
 
+# What reading a damaged or cut archive raises: gzip's header and CRC (BadGzipFile, an
+# OSError), a stream ending early (EOFError), bad deflate data (zlib.error), tar headers.
+_UNREADABLE = (OSError, EOFError, zlib.error, tarfile.TarError)
+
+
 def _safe(name: str) -> bool:
     path = PurePosixPath(name)
     return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
@@ -48,8 +54,20 @@ def _manifest(tar: tarfile.TarFile, archive: Path) -> dict[str, Any]:
         manifest = json.loads(tar.extractfile(member).read())
     except (KeyError, ValueError, AttributeError):
         raise BackupError(f"{archive}: no readable manifest.json: not a yuqing backup, or cut short") from None
-    if manifest.get("format") != FORMAT:
-        raise BackupError(f"{archive}: backup format {manifest.get('format')!r}, this yuqing reads {FORMAT}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BackupError(f"{archive}: backup format {found!r}, this yuqing reads {FORMAT}")
+    # A damaged archive can still give valid JSON (deflate's back-references copy other bytes):
+    # check the shape `yuqing backup` writes before anything is taken from it.
+    try:
+        names = {f["name"] for f in manifest["files"]
+                 if isinstance(f["name"], str) and int(f["size"]) >= 0 and isinstance(f["sha256"], str)}
+        shaped = len(names) == len(manifest["files"]) and set(manifest["databases"]) <= names \
+            and all(isinstance(note, str) for note in manifest.get("notes", []))
+    except (KeyError, TypeError, ValueError):
+        shaped = False
+    if not shaped:
+        raise BackupError(f"{archive}: manifest.json is damaged; nothing was restored")
     return manifest
 
 
@@ -57,13 +75,15 @@ def _unpack(archive: Path, staging: Path | None) -> dict[str, Any]:
     """Check every member against the manifest (and write it under `staging` when given)."""
     try:
         tar = tarfile.open(archive, "r:gz")  # noqa: SIM115 (closed by the with below)
-    except (OSError, tarfile.TarError) as exc:
+    except _UNREADABLE as exc:
         raise BackupError(f"{archive}: cannot be read as a backup ({type(exc).__name__})") from None
+    # A damaged archive can fail anywhere it is read, the manifest's lookup included (it reads
+    # the whole listing).
     with tar:
-        manifest = _manifest(tar, archive)
-        expected = {f["name"]: f for f in manifest["files"]}
-        seen = set()
         try:
+            manifest = _manifest(tar, archive)
+            expected = {f["name"]: f for f in manifest["files"]}
+            seen = set()
             for member in tar:
                 if member.name == "manifest.json":
                     continue
@@ -71,7 +91,9 @@ def _unpack(archive: Path, staging: Path | None) -> dict[str, Any]:
                     raise BackupError(f"{archive}: unexpected member {member.name!r}: refusing it")
                 _check_member(tar, member, expected[member.name], staging, archive)
                 seen.add(member.name)
-        except (OSError, tarfile.TarError, EOFError) as exc:
+            while tar.fileobj.read(CHUNK):  # to the end, so gzip checks its CRC over the whole stream
+                pass
+        except _UNREADABLE as exc:
             raise BackupError(f"{archive}: damaged ({type(exc).__name__}); nothing was restored") from None
     missing = sorted(set(expected) - seen)
     if missing:
