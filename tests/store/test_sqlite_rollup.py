@@ -141,16 +141,21 @@ def test_overview_counts_read_only_the_rollup(store: SQLiteStore) -> None:
     assert "mentions" not in plan
 
 
+def _back_to_schema_3(path: Path) -> None:
+    """The file as schema 3 left it: mentions, no roll-up."""
+    with sqlite3.connect(path) as conn:
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE mention_rollup")
+        conn.execute("PRAGMA user_version = 3")
+
+
 def test_an_index_from_before_the_rollup_is_backfilled(tmp_path: Path) -> None:
     path = tmp_path / "mentions.sqlite"
     rng = random.Random(6)
     with SQLiteStore(path, query_tokenizer(Settings())) as store:
         store.upsert([(_mention(rng, n), _analysis(rng, n)) for n in range(200)])
-    with sqlite3.connect(path) as conn:  # as schema 3 left it: no roll-up
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("DROP TABLE mention_rollup")
-        conn.execute("PRAGMA user_version = 3")
+    _back_to_schema_3(path)
     with SQLiteStore(path, query_tokenizer(Settings())) as store:
         _assert_rollup_matches_scan(store)
         store.upsert([(_mention(rng, n), _analysis(rng, n)) for n in range(150, 260)])  # triggers run
@@ -166,11 +171,7 @@ def test_a_failed_upgrade_leaves_the_old_version_to_retry(tmp_path: Path, monkey
     rng = random.Random(7)
     with SQLiteStore(path, query_tokenizer(Settings())) as store:
         store.upsert([(_mention(rng, n), _analysis(rng, n)) for n in range(50)])
-    with sqlite3.connect(path) as conn:
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("DROP TABLE mention_rollup")
-        conn.execute("PRAGMA user_version = 3")
+    _back_to_schema_3(path)
     # The upgrade fails after the back-fill ran, inside its transaction.
     monkeypatch.setattr(sqlite_schema.sqlite_rollup, "BACKFILL",
                         sqlite_schema.sqlite_rollup.BACKFILL + "SELECT no_such_column FROM mentions;")
