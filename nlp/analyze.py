@@ -15,7 +15,7 @@ from nlp.keywords import KeywordExtractor
 from nlp.places import PlaceFinder, load_gazetteer
 from nlp.relevance import RelevanceScorer
 from nlp.segment import entity_words, segmenter, stopwords
-from nlp.sentiment import LinearSentiment, SentimentScorer, SnowNLPSentiment
+from nlp.sentiment import LinearSentiment, SentimentScorer, SnowNLPSentiment, own_name_remover
 from yuqing.records import Analysis, Category, Mention, Sentiment
 from yuqing.settings import Settings, cached_settings
 
@@ -41,6 +41,7 @@ class Analyzer:
         self.places = PlaceFinder(load_gazetteer(extra=settings.nlp.extra_places),
                                   masked_names=[*entity.aliases, *entity.context_aliases])
         self._stopwords = stopwords()
+        self._remove_own_names = own_name_remover([entity.name, *entity.aliases, *entity.context_aliases])
 
     def analyze_text(self, text: str, region: str = "") -> Analysis:
         """Analysis of raw (possibly HTML) text; never raises on odd input."""
@@ -66,9 +67,10 @@ class Analyzer:
         )
 
     def sentiment_input(self, norm: str, words: list[str] | None = None) -> tuple[str, list[str]]:
-        """What sentiment reads: the normalised text with place names masked (幸福家园 and
-        阳光花园 are names, not praise) and its words."""
-        masked = self.places.mask(norm)
+        """What sentiment reads: the normalised text without the company's own names (they are
+        in every mention) and with place names masked (幸福家园 and 阳光花园 are names, not
+        praise), and its words."""
+        masked = self.places.mask(self._remove_own_names(norm))
         if masked == norm and words is not None:
             return norm, words
         return masked, self.segmenter.words(masked)

@@ -5,6 +5,7 @@ with scikit-learn and writes one compressed `.npz` file that this module loads.
 
 Input contract (the analysis stage does this once per mention and shares the words):
     text = normalize(clean_text(raw)); words = segmenter().words(text)
+with the company's own names removed first (`nlp.sentiment.own_name_remover`, in training too).
 
 Model: sparse binary features (jieba words, negated words, character 1–3-grams, Weibo
 [emoticons] and a few lexicon / punctuation indicator tokens) are L2-normalised and scored by

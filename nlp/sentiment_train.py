@@ -43,12 +43,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,14 +124,25 @@ class Pool:
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
+@functools.cache
+def _own_name_remover() -> Callable[[str], str]:
+    from nlp.sentiment import own_name_remover
+    from yuqing.settings import EntitySettings
+
+    entity = EntitySettings()
+    return own_name_remover([entity.name, *entity.aliases, *entity.context_aliases])
+
+
 def prepare(raw: str) -> tuple[str, list[str]]:
-    """The analysis stage's input contract, except that `nlp.analyze` also masks place names
-    (幸福家园 → 某小区) at inference. Training on masked text was tried: short plain complaints
-    such as 停气三天没人管 then read as neutral, so the model learns from the texts as written."""
+    """The analysis stage's input contract, the company's names removed as `nlp.analyze` does
+    (with the default company's names: our examples are about it), except that `nlp.analyze`
+    also masks place names (幸福家园 → 某小区) at inference. Training on place-masked text was
+    tried: short plain complaints such as 停气三天没人管 then read as neutral, so the model
+    learns from the places as written."""
     from nlp.clean import clean_text, normalize
     from nlp.segment import segmenter
 
-    text = normalize(clean_text(raw))
+    text = _own_name_remover()(normalize(clean_text(raw)))
     return text, segmenter().words(text)
 
 
