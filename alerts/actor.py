@@ -24,3 +24,9 @@ SYSTEM = Actor(name="system", role=Role.admin, via="system", display_name="系�
 
 ROLE_ZH = {Role.admin: "管理员", Role.pr: "舆情专员", Role.handler: "责任部门", Role.supervisor: "督查专班",
            Role.viewer: "只读用户"}
+
+
+def actor_zh(name: str) -> str:
+    """How a stored actor name is shown to people: the system itself is 系统. The stored value
+    stays "system" (trails are append-only, and API clients may filter on it)."""
+    return SYSTEM.display_name if name == SYSTEM.name else name

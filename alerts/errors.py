@@ -32,3 +32,10 @@ class Conflict(ServiceError):
 
 class Invalid(ServiceError):
     status = 422
+
+
+def check_length(text: str | None, *, limit: int, name: str) -> None:
+    """Invalid when `text` is longer than `limit` characters; the message gives the sizes, never
+    the text (a pasted page must not come back in the answer or the log)."""
+    if text is not None and len(text) > limit:
+        raise Invalid(f"{name}最多 {limit} 字，提交了 {len(text)} 字，请精简后再提交")

@@ -12,6 +12,11 @@ unless a mention of it now calls for a higher level than the one dismissed.
 The life-safety lane (a rule with `lane: life_safety`) skips the PR queue: the red alert is
 confirmed at once and an emergency ticket goes to the repair department with the place found
 in the text.
+
+A mention published more than `alerts.max_post_age_hours` before it is evaluated (a back-fill,
+the first crawl of a source, a late find) is old news: it opens no alert or ticket and pages
+nobody. It still joins its event's alert when one is open, as evidence, without raising the
+level or notifying anyone.
 """
 
 from __future__ import annotations
@@ -140,10 +145,36 @@ def open_alert(session: Session, *, mention: Mention, analysis: Analysis, facts:
     return Outcome(mention.id, alert.id, "opened", verdict.level, ticket_id)
 
 
+def is_old(mention: Mention, *, settings: Settings, now: datetime) -> bool:
+    """Published longer ago than `alerts.max_post_age_hours`: too old to open an alert or page anyone."""
+    return now - mention.published_at > timedelta(hours=settings.alerts.max_post_age_hours)
+
+
+def _attach_old(session: Session, alert: Alert, *, mention: Mention, settings: Settings, now: datetime) -> Outcome:
+    """An old mention of an event with an alert: kept with the event so reviewers and the
+    department see the whole story (an earlier report of the same leak matters to the repair
+    crew), but it neither raises the level nor pages anyone, and it does not make the event
+    look active again (`last_seen_at` stays)."""
+    alert.mention_count += 1
+    alert.updated_at = now
+    published = f"{mention.published_at:%Y-%m-%d %H:%M}"
+    record(session, alert, actor=SYSTEM, action="attach", now=now,
+           comment=f"发布于 {published} 的旧信息，仅归入本事件，不提升级别、不发通知",
+           data={"mention_id": mention.id, "old": True})
+    if alert.status == AlertStatus.dismissed.value:
+        return Outcome(mention.id, alert.id, "suppressed", Level(alert.level))
+    if alert.kind == AlertKind.life_safety.value:
+        _note_on_tickets(session, alert, settings=settings, now=now,
+                         text=f"补充一条较早（{published}）的相关信息：{_summary(mention)}")
+    return Outcome(mention.id, alert.id, "attached", Level(alert.level))
+
+
 def attach_to(session: Session, alert: Alert, *, mention: Mention, analysis: Analysis, facts: Facts,
               verdict: Verdict, rules: RuleSet, settings: Settings, now: datetime) -> Outcome:
     """Attach a mention to its event's alert; raise the level when the mention or the event's size calls for it."""
     _attach(session, alert, mention=mention, analysis=analysis, verdict=verdict, now=now)
+    if is_old(mention, settings=settings, now=now):
+        return _attach_old(session, alert, mention=mention, settings=settings, now=now)
     alert.mention_count += 1
     alert.last_seen_at = alert.updated_at = now
     if alert.status == AlertStatus.dismissed.value:
@@ -188,10 +219,15 @@ def process_mention(session: Session, *, mention: Mention, analysis: Analysis, r
         return None  # already part of an alert
     alert = find_event(session, mention=mention, analysis=analysis, life_safety=verdict.life_safety,
                        settings=settings, now=now)
+    old = is_old(mention, settings=settings, now=now)
     dismissed = alert is not None and alert.status == AlertStatus.dismissed.value
-    if dismissed and verdict.level.rank > Level(alert.level).rank:
+    if dismissed and verdict.level.rank > Level(alert.level).rank and not old:
         alert = None  # more serious than what was dismissed: a fresh look
     if alert is None:
+        if old:  # stored and counted, but old news must not open alerts, tickets or page anyone
+            log.info("mention %s published %s is older than %s h: no alert", mention.id,
+                     f"{mention.published_at:%Y-%m-%d %H:%M}", settings.alerts.max_post_age_hours)
+            return None
         return open_alert(session, mention=mention, analysis=analysis, facts=facts, verdict=verdict,
                           settings=settings, now=now)
     return attach_to(session, alert, mention=mention, analysis=analysis, facts=facts, verdict=verdict, rules=rules,

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from alerts import notices
 from alerts.actor import ROLE_ZH, SYSTEM, Actor
-from alerts.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.errors import Conflict, Forbidden, Invalid, NotFound, check_length
 from alerts.levels import Level
 from alerts.models import (
     ALERT_STATUS_ZH,
@@ -51,6 +51,8 @@ from store.base import MentionStore
 from yuqing.records import Category, Correction, Role, SentimentLabel
 from yuqing.settings import Settings
 
+COMMENT_LIMIT = 4000  # the longest comment, reason or note on an alert (the page's forms allow the same)
+
 
 def record(session: Session, alert: Alert, *, actor: Actor, action: str, now: datetime, from_value: str = "",
            to_value: str = "", comment: str = "", data: dict[str, Any] | None = None) -> None:
@@ -65,13 +67,14 @@ def act(session: Session, *, alert_id: int, action: str, actor: Actor, now: date
     rule = ALERT_ACTIONS.get(action)
     if rule is None:
         raise Invalid(f"未知操作：{action}")
+    check_length(comment, limit=COMMENT_LIMIT, name="说明")
     alert = session.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
     if alert is None:
         raise NotFound(f"预警 {alert_id} 不存在")
     if not (actor.role in rule.roles or (rule.system and actor.via == "system")):
         raise Forbidden(f"{ROLE_ZH.get(actor.role, actor.role)}无权执行“{rule.zh}”")
     if version is not None and version != alert.version:
-        raise Conflict(f"预警已被他人更新（当前版本 {alert.version}，提交版本 {version}），请刷新后重试")
+        raise Conflict("预警已被他人更新，请刷新后重试")
     status = AlertStatus(alert.status)
     if status not in rule.sources:
         raise Conflict(f"预警当前状态为“{ALERT_STATUS_ZH[status]}”，不能执行“{rule.zh}”")
@@ -253,8 +256,12 @@ class AlertFilter:
     text: str = ""
 
 
+# The inbox order: the most severe level first (red, orange, yellow, blue), then the most recent.
+LEVEL_ORDER = case({level.value: level.rank for level in Level}, value=Alert.level, else_=0)
+
+
 def list_alerts(session: Session, *, filters: AlertFilter, offset: int = 0, limit: int = 50) -> tuple[int, list[Alert]]:
-    """Matching alerts, most recently active first, and how many match in all."""
+    """Matching alerts, most severe first and then most recently active, and how many match in all."""
     conditions = []
     if filters.statuses:
         conditions.append(Alert.status.in_([s.value for s in filters.statuses]))
@@ -273,9 +280,21 @@ def list_alerts(session: Session, *, filters: AlertFilter, offset: int = 0, limi
     if filters.text:
         conditions.append(Alert.title.contains(filters.text, autoescape=True))
     total = session.scalar(select(func.count()).select_from(Alert).where(*conditions)) or 0
-    items = session.scalars(select(Alert).where(*conditions).order_by(Alert.last_seen_at.desc(), Alert.id.desc())
+    items = session.scalars(select(Alert).where(*conditions)
+                            .order_by(LEVEL_ORDER.desc(), Alert.last_seen_at.desc(), Alert.id.desc())
                             .offset(offset).limit(limit))
     return total, list(items)
+
+
+def publication_times(session: Session, *, alert_ids: list[int]) -> dict[int, tuple[datetime, datetime]]:
+    """When the attached mentions were published (first, newest) per alert: what staff
+    prioritise by (an alert's own times say when the system found them)."""
+    if not alert_ids:
+        return {}
+    rows = session.execute(select(AlertMention.alert_id, func.min(AlertMention.published_at),
+                                  func.max(AlertMention.published_at))
+                           .where(AlertMention.alert_id.in_(alert_ids)).group_by(AlertMention.alert_id))
+    return {alert_id: (first, last) for alert_id, first, last in rows}
 
 
 def get_alert(session: Session, *, alert_id: int) -> Alert:

@@ -27,6 +27,9 @@ class AlertSettings(_Section):
     event_window_hours: int = Field(default=72, ge=1, le=24 * 30)  # later mentions attach to an event this long
     suppress_hours: int = Field(default=24, ge=0, le=24 * 30)  # after a dismissal, the same event stays quiet
     burst_sweep_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    # A mention published longer ago than this (a back-fill, a first crawl) is stored and counted
+    # but opens no alert or ticket and pages nobody; it may still join its event's open alert.
+    max_post_age_hours: int = Field(default=72, ge=1, le=24 * 365)
     operations_department: str = "it"  # who gets tickets for operational alerts (blocked sources, site checks)
 
 

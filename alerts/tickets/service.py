@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from alerts.actor import ROLE_ZH, Actor
-from alerts.errors import Conflict, Forbidden, Invalid, NotFound
+from alerts.errors import Conflict, Forbidden, Invalid, NotFound, check_length
 from alerts.levels import Level
 from alerts.notify.outbox import queue_notice
 from alerts.tickets import notices
@@ -82,14 +82,22 @@ def _check(ticket: Ticket, action: Action, actor: Actor, version: int | None) ->
     if not allowed:
         raise Forbidden(f"{ROLE_ZH.get(actor.role, actor.role)}无权执行“{action.zh}”")
     if version is not None and version != ticket.version:
-        raise Conflict(f"工单已被他人更新（当前版本 {ticket.version}，提交版本 {version}），请刷新后重试")
+        raise Conflict("工单已被他人更新，请刷新后重试")
     if TicketStatus(ticket.status) not in action.sources:
         raise Conflict(f"工单当前状态为“{STATUS_ZH[TicketStatus(ticket.status)]}”，不能执行“{action.zh}”")
 
 
+FIELD_NAMES = {"department": "部门", "comment": "说明", "reply": "处理结果", "visit_result": "回访结果",
+               "satisfaction": "满意度", "public_response": "对外回应内容", "assignee": "经办人"}
+# The longest text each field takes (the page's forms allow the same): the trail stays readable.
+TEXT_LIMITS = {"comment": 4000, "reply": 8000, "public_response": 8000, "visit_result": 4000, "assignee": 80}
+
+
 def _require(action: Action, fields: dict[str, Any]) -> None:
-    names = {"department": "部门", "comment": "说明", "reply": "处理结果", "visit_result": "回访结果",
-             "satisfaction": "满意度", "public_response": "对外回应内容"}
+    names = FIELD_NAMES
+    for field, limit in TEXT_LIMITS.items():
+        value = fields.get(field)
+        check_length(value if isinstance(value, str) else None, limit=limit, name=names[field])
     for field in action.needs:
         value = fields.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -183,6 +191,9 @@ def transition(session: Session, *, ticket_id: int, action: str, actor: Actor, s
         raise NotFound(f"工单 {ticket_id} 不存在")
     _check(ticket, rule, actor, version)
     _require(rule, {**fields, "comment": comment})
+    if rule.name == "reassign" and fields.get("department") == ticket.department:
+        name = settings.departments[ticket.department].name if ticket.department in settings.departments else ""
+        raise Invalid(f"工单已在{name or ticket.department}办理，改派请选择其他部门")
     before = ticket.status
     data = _apply(session, ticket, rule, fields, settings=settings, now=now)
     if rule.target is not None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from alerts import service
-from alerts.actor import Actor
+from alerts.actor import Actor, actor_zh
 from alerts.db import now_shanghai
 from alerts.levels import LEVEL_MEANING, Level
 from alerts.models import AlertKind, AlertStatus
@@ -21,12 +21,12 @@ from alerts.transitions import ALERT_ACTION_ZH
 from api.deps import CacheDep, DbDep, ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
 from api.responses import CONFLICT, NOT_FOUND
-from api.routes.tickets import TicketOut
+from api.routes.tickets import ALERT_READERS, TicketOut
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role, SentimentLabel, StoredMention
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
-REVIEWERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+REVIEWERS = ALERT_READERS  # who reads alerts (the ticket page links to them for these roles only)
 
 
 class AlertOut(BaseModel):
@@ -52,6 +52,8 @@ class AlertOut(BaseModel):
     wording: str
     dismiss_reason: str
     version: int
+    first_published_at: datetime | None = Field(default=None, description="when its first mention was published")
+    last_published_at: datetime | None = Field(default=None, description="when its newest mention was published")
 
     @computed_field
     @property
@@ -104,6 +106,11 @@ class EventOut(BaseModel):
     def action_zh(self) -> str:
         return ALERT_ACTION_ZH.get(self.action, self.action)
 
+    @computed_field(description="who, as people read it (系统 for the system)")
+    @property
+    def actor_zh(self) -> str:
+        return actor_zh(self.actor)
+
 
 class AlertDetail(AlertOut):
     mentions: list[AttachedMention]
@@ -113,31 +120,33 @@ class AlertDetail(AlertOut):
     suggested_department: str
 
 
+# Comment and reason lengths are checked by the service (alerts.service.COMMENT_LIMIT): a 422
+# in Chinese that does not repeat the text.
 class Confirm(BaseModel):
     version: int | None = None
     department: str = ""
-    comment: str = Field(default="", max_length=2000)
+    comment: str = ""
 
 
 class Dismiss(BaseModel):
-    reason: str = Field(max_length=2000)
+    reason: str
     version: int | None = None
 
 
 class Reopen(BaseModel):
-    comment: str = Field(default="", max_length=2000)
+    comment: str = ""
     version: int | None = None
 
 
 class CommentIn(BaseModel):
-    text: str = Field(max_length=4000)
+    text: str
 
 
 class CorrectionIn(BaseModel):
     mention_id: str
     sentiment: SentimentLabel | None = None
     categories: list[Category] | None = None
-    comment: str = Field(default="", max_length=2000)
+    comment: str = ""
 
 
 class RulesOut(BaseModel):
@@ -152,7 +161,14 @@ class RulesIn(BaseModel):
     text: str = Field(max_length=200_000)
 
 
-@router.get("", response_model=AlertPage, summary="List and filter alerts, most recently active first",
+def _out(alert: object, published: dict[int, tuple[datetime, datetime]]) -> AlertOut:
+    out = AlertOut.model_validate(alert)
+    out.first_published_at, out.last_published_at = published.get(out.id, (None, None))
+    return out
+
+
+@router.get("", response_model=AlertPage, summary="List and filter alerts, most severe first, then most recently "
+                                                  "active",
             dependencies=[require_role(*REVIEWERS)])
 def list_alerts(
     request: Request,
@@ -177,8 +193,9 @@ def list_alerts(
 
     def compute() -> bytes:
         total, items = service.list_alerts(session, filters=filters, offset=(page - 1) * size, limit=size)
+        published = service.publication_times(session, alert_ids=[a.id for a in items])
         return AlertPage(total=total, page=page, size=size,
-                         items=[AlertOut.model_validate(a) for a in items]).model_dump_json().encode()
+                         items=[_out(a, published) for a in items]).model_dump_json().encode()
 
     key = ("alerts", tuple(sorted(request.query_params.multi_items())))  # every reader sees the same alerts
     return Response(cache.get(key, db.generation, compute), media_type="application/json")
@@ -212,7 +229,7 @@ def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: Curre
         attached = AttachedMention.model_validate(row)
         attached.stored = store.get(row.mention_id)
         mentions.append(attached)
-    out = AlertOut.model_validate(alert)
+    out = _out(alert, service.publication_times(session, alert_ids=[alert_id]))
     return AlertDetail(**out.model_dump(exclude={"level_zh", "status_zh", "category_zh"}),
                        mentions=mentions,
                        events=[EventOut.model_validate(e) for e in service.alert_events(session, alert_id=alert_id)],

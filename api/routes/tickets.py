@@ -9,16 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 
-from alerts.actor import Actor
+from alerts.actor import Actor, actor_zh
 from alerts.db import now_shanghai
 from alerts.levels import Level
 from alerts.tickets import queries
 from alerts.tickets import service as tickets
-from alerts.tickets.models import STATUS_ZH, TicketStatus
+from alerts.tickets.models import STATUS_ZH, Ticket, TicketStatus
 from alerts.tickets.transitions import ACTION_ZH
-from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, WriteSession
+from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
 from api.responses import CONFLICT, NOT_FOUND
+from api.routes.ticket_source import TicketSource, ticket_source
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role
 
@@ -69,6 +70,11 @@ class TicketOut(BaseModel):
     def status_zh(self) -> str:
         return STATUS_ZH[self.status]
 
+    @computed_field(description="who opened it, as people read it (系统 for the system)")
+    @property
+    def created_by_zh(self) -> str:
+        return actor_zh(self.created_by)
+
     @computed_field(description="the deadline that runs now, for countdowns (none once reported done)")
     @property
     def clock(self) -> ClockOut | None:
@@ -97,11 +103,18 @@ class TicketEventOut(BaseModel):
     def action_zh(self) -> str:
         return ACTION_ZH.get(self.action, self.action)
 
+    @computed_field(description="who, as people read it (系统 for the system)")
+    @property
+    def actor_zh(self) -> str:
+        return actor_zh(self.actor)
+
 
 class TicketDetail(TicketOut):
     events: list[TicketEventOut]
     allowed_actions: list[str]
     suggested_department: str
+    source: TicketSource | None = Field(default=None, description="what the ticket is about: the post or the check")
+    can_open_alert: bool = Field(default=False, description="whether this user may open the source alert")
 
 
 class TicketPage(BaseModel):
@@ -122,13 +135,16 @@ class BoardColumn(BaseModel):
 
 
 class ActionIn(BaseModel):
+    """Text lengths are checked by the service (comment 4,000 characters, reply and public
+    response 8,000, visit result 4,000): a 422 in Chinese that does not repeat the text."""
+
     version: int | None = Field(default=None, description="the version the client saw; 409 if it changed since")
-    comment: str = Field(default="", max_length=4000)
+    comment: str = ""
     department: str | None = None
-    assignee: str | None = Field(default=None, max_length=80)
-    reply: str | None = Field(default=None, max_length=8000)
-    public_response: str | None = Field(default=None, max_length=8000)
-    visit_result: str | None = Field(default=None, max_length=4000)
+    assignee: str | None = None
+    reply: str | None = None
+    public_response: str | None = None
+    visit_result: str | None = None
     satisfaction: int | None = Field(default=None, ge=1, le=5)
 
 
@@ -189,28 +205,36 @@ def list_tickets(
     return TicketPage(total=total, page=page, size=size, items=[TicketOut.model_validate(t) for t in items])
 
 
-def _detail(session: ReadSession, ticket: object, actor: Actor, settings: SettingsDep) -> TicketDetail:
+# Who may open /alerts (the alert routes' readers); the page shows the 来源预警 link to them only.
+ALERT_READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+
+
+def _detail(session: ReadSession, ticket: Ticket, actor: Actor, settings: SettingsDep,
+            store: StoreDep) -> TicketDetail:
     out = TicketOut.model_validate(ticket)
-    return TicketDetail(**out.model_dump(exclude={"status_zh", "clock"}),
+    return TicketDetail(**out.model_dump(exclude={"status_zh", "clock", "created_by_zh"}),
                         events=[TicketEventOut.model_validate(e)
                                 for e in tickets.ticket_events(session, ticket_id=out.id)],
-                        allowed_actions=tickets.allowed_actions(ticket, actor),  # type: ignore[arg-type]
-                        suggested_department=tickets.suggest_department(settings, category=out.category))
+                        allowed_actions=tickets.allowed_actions(ticket, actor),
+                        suggested_department=tickets.suggest_department(settings, category=out.category),
+                        source=ticket_source(session, store, ticket),
+                        can_open_alert=ticket.alert_id is not None and actor.role in ALERT_READERS)
 
 
 @router.get("/tickets/{ticket_id}", responses=NOT_FOUND,
             response_model=TicketDetail, summary="One ticket with its audit trail")
-def get_ticket(ticket_id: int, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> TicketDetail:
-    return _detail(session, tickets.get_ticket(session, ticket_id=ticket_id, actor=actor), actor, settings)
+def get_ticket(ticket_id: int, session: ReadSession, actor: CurrentActor, settings: SettingsDep,
+               store: StoreDep) -> TicketDetail:
+    return _detail(session, tickets.get_ticket(session, ticket_id=ticket_id, actor=actor), actor, settings, store)
 
 
 @router.post("/tickets/{ticket_id}/actions/{action}", responses=NOT_FOUND | CONFLICT, response_model=TicketDetail,
              summary="Take an action: assign, reassign, return, accept, reply, resolve, visit, redo, close, cancel, "
                      "escalate, respond_public, comment (409 with the reason when not allowed now)")
 def take_action(ticket_id: int, action: str, body: ActionIn, session: WriteSession, settings: SettingsDep,
-                actor: Annotated[Actor, require_role(*WORKERS)]) -> TicketDetail:
+                store: StoreDep, actor: Annotated[Actor, require_role(*WORKERS)]) -> TicketDetail:
     fields = body.model_dump(exclude={"version", "comment"}, exclude_none=True)
     ticket = tickets.transition(session, ticket_id=ticket_id, action=action, actor=actor, settings=settings,
                                 now=now_shanghai(), version=body.version, comment=body.comment, **fields)
     session.commit()
-    return _detail(session, ticket, actor, settings)
+    return _detail(session, ticket, actor, settings, store)

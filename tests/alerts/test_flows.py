@@ -181,7 +181,7 @@ def test_review_confirm_dismiss_comment_and_version_checks(loop: Loop) -> None:
         ("confirmed", "assigned", "dispatch", a.alert_id)
     with pytest.raises(Conflict, match="已确认"), loop.db.write() as session:
         service.confirm(session, alert_id=a.alert_id, actor=PR, settings=loop.settings, now=loop.now)
-    with pytest.raises(Conflict, match="当前版本"), loop.db.write() as session:
+    with pytest.raises(Conflict, match=r"^预警已被他人更新，请刷新后重试$"), loop.db.write() as session:
         service.dismiss(session, alert_id=b.alert_id, actor=PR, settings=loop.settings, now=loop.now,
                         reason="重复", version=1)  # the comment made it version 2
     with pytest.raises(Forbidden), loop.db.write() as session:

@@ -123,7 +123,7 @@ def world(tmp_path, store, analyzer, sqlite_db: Database) -> Iterator[tuple[Test
         {"name": "官网首页", "url": "https://www.example.invalid/"}]))
     db = sqlite_db
     now = now_shanghai()
-    item = mention(1, "泰安港华燃气费这个月多收了两百，表走得快，投诉也没人管", hours_ago=0)
+    item = mention(1, "泰安港华燃气费这个月多收了两百，表走得快，投诉也没人管", published_at=now)
     Ingestor(analyzer, store).ingest([item])  # linked into its own event
     analysis = store.get(item.id).analysis
     with EvidenceStore(settings.storage.evidence_dir) as evidence:

@@ -46,10 +46,11 @@ def api(tmp_path, store, analyzer, db: Database) -> Iterator[Api]:
     evaluator = AlertEvaluator(db, rules, settings)
     alerts = {}
     for n, text in TEXTS.items():
-        item = mention(n, text, hours_ago=0)
+        now = now_shanghai()
+        item = mention(n, text, published_at=now)  # a fresh post: old ones open no alert
         analysis = analyzer.analyze(item)
         store.upsert([(item, analysis)])
-        (outcome,) = evaluator.evaluate([(item, analysis)], now=now_shanghai())
+        (outcome,) = evaluator.evaluate([(item, analysis)], now=now)
         alerts[n] = outcome.alert_id
     for username, role, department in [("pr1", "pr", ""), ("sup1", "supervisor", ""), ("boss", "viewer", ""),
                                        ("kefu", "handler", "customer"), ("diaodu", "handler", "dispatch"),

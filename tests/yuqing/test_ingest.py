@@ -64,7 +64,9 @@ def test_the_wired_ingestor_evaluates_new_mentions_into_alerts(tmp_path) -> None
 
     settings = make_settings(tmp_path / "data")
     ingestor = build_ingestor(settings)
-    leak = mention(1, "泰安港华燃气，岱岳区幸福家园小区楼道里燃气味很重，快来人")
+    from alerts.db import now_shanghai
+
+    leak = mention(1, "泰安港华燃气，岱岳区幸福家园小区楼道里燃气味很重，快来人", published_at=now_shanghai())
     ingestor.ingest([leak, mention(2, "周末去泰山看日出")])
     ingestor.ingest([leak])  # a re-crawl of the same post: not new, not evaluated again
     ingestor.close()

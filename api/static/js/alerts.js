@@ -1,4 +1,5 @@
-// 预警审核: the alert inbox (level colours, newest activity first), one alert with the mentions of
+// 预警审核: the alert inbox (most severe level first, then newest activity; each row says when its
+// newest post was published), one alert with the mentions of
 // its event and its trail, and the review actions the user's role allows now (from the API's
 // `allowed_actions`): confirm → ticket, dismiss with a reason, undo a dismissal, comment, and
 // correct a mention's sentiment or categories.
@@ -38,7 +39,16 @@ function row(alert) {
     el("td", { class: "hide-narrow nw" }, alert.category_zh || "—"),
     el("td", { class: "n" }, alert.mention_count),
     el("td", { class: "nw" }, alert.status_zh),
-    el("td", { class: "hide-narrow nw" }, fmtTime(alert.last_seen_at).slice(5)));
+    published(alert));
+}
+
+// When the newest post of the alert was published (an operational alert has none: when it was raised).
+function published(alert) {
+  const at = alert.last_published_at || alert.opened_at;
+  const title = alert.last_published_at
+    ? `首条发布 ${fmtTime(alert.first_published_at)}，最新发布 ${fmtTime(alert.last_published_at)}；系统发现 ${fmtTime(alert.opened_at)}`
+    : `系统发现 ${fmtTime(alert.opened_at)}`;
+  return el("td", { class: "nw published", title, dataset: { at } }, fmtTime(at).slice(5));
 }
 
 async function loadList() {
@@ -75,7 +85,12 @@ async function act(path, body, done) {
     toast(done(result));
     await Promise.all([loadList(), showAlert(state.selected)]);
   } catch (error) {
-    problem.textContent = `操作未完成：${error.message}`;
+    if (error.status === 409) {  // someone else changed it: show what is true now
+      await Promise.all([loadList(), showAlert(state.selected)]);
+      problem.textContent = `操作未完成：${error.message.replace(/，?请刷新后重试$/, "")}，已为您刷新`;
+    } else {
+      problem.textContent = `操作未完成：${error.message}`;
+    }
     problem.hidden = false;
   }
 }
@@ -152,7 +167,7 @@ function mentionRow(alert, item) {
 
 function trailLine(event) {
   const to = event.to_value ? ` → ${label("alert_status", event.to_value)}` : "";
-  return el("li", {}, el("time", {}, fmtTime(event.at)), ` ${event.actor}：${event.action_zh}${to}`,
+  return el("li", {}, el("time", {}, fmtTime(event.at)), ` ${event.actor_zh || event.actor}：${event.action_zh}${to}`,
             event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
 }
 
@@ -170,8 +185,12 @@ async function showAlert(id, reveal = false) {
     if (state.shown !== alert.id) document.getElementById("alert-error").hidden = true;
     state.shown = alert.id;
     document.getElementById("alert-title").replaceChildren(levelBadge(alert.level), ` ${alert.title}`);
-    document.getElementById("alert-meta").textContent = [alert.status_zh, alert.category_zh, alert.place,
-      `首次 ${fmtTime(alert.opened_at)}`, `最近 ${fmtTime(alert.last_seen_at)}`].filter(Boolean).join(" · ");
+    const posts = alert.last_published_at
+      ? [`首条发布 ${fmtTime(alert.first_published_at)}`,
+         alert.last_published_at !== alert.first_published_at ? `最新发布 ${fmtTime(alert.last_published_at)}` : ""]
+      : [];
+    document.getElementById("alert-meta").textContent = [alert.status_zh, alert.category_zh, alert.place, ...posts,
+      `系统发现 ${fmtTime(alert.opened_at)}`].filter(Boolean).join(" · ");
     document.getElementById("alert-summary").textContent =
       alert.summary + (alert.dismiss_reason ? `（排除原因：${alert.dismiss_reason}）` : "");
     document.getElementById("alert-reasons").replaceChildren(...alert.reasons.map((r) => el("li", {}, r)));
@@ -204,6 +223,11 @@ async function main() {
   });
   document.getElementById("prev").addEventListener("click", () => { state.page -= 1; loadList(); });
   document.getElementById("next").addEventListener("click", () => { state.page += 1; loadList(); });
+  // Another alert in the address (typed, back/forward, a link on this page): show it.
+  window.addEventListener("hashchange", () => {
+    const id = Number((readHash().id || [])[0]) || null;
+    if (id && id !== state.shown) showAlert(id, true);
+  });
   state.departments = await getJSON("/api/departments").catch(() => []);
   await loadList();
   await showAlert(state.selected);

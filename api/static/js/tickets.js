@@ -21,7 +21,8 @@ const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 10
 function clockBadge(ticket) {
   if (!ticket.clock) return el("span", { class: "countdown done" }, ticket.status_zh);
   const left = countdown(ticket.clock.due);
-  return el("span", { class: `countdown${ticket.clock.overdue ? " overdue" : ""}`, dataset: { due: ticket.clock.due },
+  return el("span", { class: `countdown${ticket.clock.overdue ? " overdue" : ""}`,
+                      dataset: { due: ticket.clock.due, late: ticket.clock.overdue ? "1" : "" },
                       title: `${ticket.clock.kind_zh}时限 ${fmtTime(ticket.clock.due)}` },
             `${ticket.clock.kind_zh}${left.text}`);
 }
@@ -94,7 +95,12 @@ function actionForm(ticket, action) {
       document.getElementById("ticket-form").replaceChildren();
       await refresh();
     } catch (problem) {
-      error.textContent = `“${spec.zh}”未执行：${problem.message}`;
+      if (problem.status === 409) {  // changed meanwhile: reload it, then say so (the buttons are current again)
+        await refresh();
+        error.textContent = `“${spec.zh}”未执行：${problem.message.replace(/，?请刷新后重试$/, "")}，已为您刷新`;
+      } else {
+        error.textContent = `“${spec.zh}”未执行：${problem.message}`;
+      }
       error.hidden = false;
     }
   };
@@ -106,19 +112,43 @@ function actionForm(ticket, action) {
        el("button", { type: "button", onclick: () => document.getElementById("ticket-form").replaceChildren() }, "取消")));
 }
 
+// What the ticket is about, for everyone who may see it: the post (full text, author, platform,
+// publication time, original link) or the failing check (address and latest error).
+function sourceFacts(source) {
+  if (!source) return [];
+  const link = (url) => (url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url) : "");
+  if (source.kind === "operations") {
+    return [["来源", `${source.kind_zh}（${source.check}）`], ["检查地址", link(source.url)],
+            ["最近错误", source.text], ["最近失败", source.seen_at ? fmtTime(source.seen_at) : ""]];
+  }
+  const followers = source.author_followers ? `，粉丝 ${source.author_followers}` : "";
+  const verified = source.author_verified ? `，${source.author_verified}` : "";
+  return [["来源", source.platform_zh || source.kind_zh],
+          ["作者", source.author ? `${source.author}${followers}${verified}` : ""],
+          ["发布时间", source.published_at ? fmtTime(source.published_at) : ""],
+          ["原文", el("span", { class: "source-text" }, source.title ? `${source.title}\n${source.text}` : source.text)],
+          ["原文链接", link(source.url)],
+          ["相关信息", source.mention_count > 1 ? `共 ${source.mention_count} 条` : ""]];
+}
+
+// Roles that may open /alerts get the API's can_open_alert; the link is shown to them only.
 function facts(ticket) {
   const rows = [
     ["状态", ticket.status_zh], ["级别", label("level", ticket.level)], ["责任部门", departmentName(ticket.department)],
     ["类别", label("category", ticket.category) || "—"], ["地点", ticket.place || "—"],
-    ["创建", `${fmtTime(ticket.created_at)}（${ticket.created_by}）`],
+    ...sourceFacts(ticket.source),
+    ["创建", `${fmtTime(ticket.created_at)}（${ticket.created_by_zh || ticket.created_by}）`],
     ["签收时限", `${fmtTime(ticket.respond_due)}${ticket.responded_at ? `，${fmtTime(ticket.responded_at)} 已签收` : ""}`],
     ["办结时限", `${fmtTime(ticket.resolve_due)}${ticket.resolved_at ? `，${fmtTime(ticket.resolved_at)} 已办结` : ""}`],
     ["办理情况", ticket.handler_reply], ["回访结果", ticket.visit_result],
     ["满意度", ticket.satisfaction ? SATISFACTION[ticket.satisfaction] : ""], ["对外回应", ticket.public_response],
     ["关闭", ticket.closed_at ? fmtTime(ticket.closed_at) : ""],
   ];
+  if (!ticket.source && ticket.description) rows.splice(5, 0, ["说明", ticket.description]);
   const out = rows.filter(([, value]) => value).flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]);
-  if (ticket.alert_id) out.push(el("dt", {}, "来源预警"), el("dd", {}, el("a", { href: `/alerts#id=${ticket.alert_id}` }, `#${ticket.alert_id}`)));
+  if (ticket.alert_id && ticket.can_open_alert) {
+    out.push(el("dt", {}, "来源预警"), el("dd", {}, el("a", { href: `/alerts#id=${ticket.alert_id}` }, `#${ticket.alert_id}`)));
+  }
   return out;
 }
 
@@ -126,7 +156,7 @@ function trailLine(event) {
   const to = event.to_status && event.to_status !== event.from_status ? ` → ${label("ticket_status", event.to_status)}` : "";
   const extra = event.data && event.data.department ? `（${departmentName(event.data.department)}）` : "";
   return el("li", { dataset: { action: event.action } }, el("time", {}, fmtTime(event.at)),
-            ` ${event.actor}：${event.action_zh}${extra}${to}`,
+            ` ${event.actor_zh || event.actor}：${event.action_zh}${extra}${to}`,
             event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
 }
 
@@ -137,6 +167,7 @@ async function showTicket(id, reveal = false) {
   try {
     const ticket = await getJSON(`/api/tickets/${id}`);
     state.selected = ticket.id;
+    state.shown = ticket.id;
     writeHash({ department: form.elements.department.value, id: ticket.id });
     for (const node of document.querySelectorAll("#board .ticket")) node.classList.toggle("selected", node.dataset.id === String(id));
     box.hidden = false;
@@ -208,6 +239,17 @@ async function refresh() {
   await Promise.all([loadBoard(), loadSupervision(), loadClosed(), showTicket(state.selected)]);
 }
 
+// The countdowns move on by themselves; one that runs out turns its card red (overdue).
+function tick() {
+  for (const node of document.querySelectorAll(".countdown[data-due]")) {
+    const left = countdown(node.dataset.due);
+    node.textContent = node.textContent.replace(/(剩余|超时).*/, left.text);
+    node.classList.toggle("overdue", left.late || node.dataset.late === "1");
+    const ticket = node.closest(".ticket");
+    if (ticket) ticket.classList.toggle("overdue", left.late || node.dataset.late === "1");
+  }
+}
+
 async function main() {
   const saved = readHash();
   state.selected = Number((saved.id || [])[0]) || null;
@@ -223,11 +265,12 @@ async function main() {
     writeHash({ department: select.value, id: state.selected ?? "" });
     refresh();
   });
-  setInterval(() => {  // the countdowns move on by themselves
-    for (const node of document.querySelectorAll(".countdown[data-due]")) {
-      node.textContent = node.textContent.replace(/(剩余|超时).*/, countdown(node.dataset.due).text);
-    }
-  }, 60_000);
+  setInterval(tick, 60_000);
+  // Another ticket in the address (typed, back/forward, a link on this page): show it.
+  window.addEventListener("hashchange", () => {
+    const id = Number((readHash().id || [])[0]) || null;
+    if (id && id !== state.shown) showTicket(id, true);
+  });
   await refresh();
 }
 

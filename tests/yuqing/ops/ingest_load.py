@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.builders import mention
+from yuqing.records import SHANGHAI
 from yuqing.settings import Settings, StorageSettings
 from yuqing.wiring import build_ingestor
 
@@ -28,10 +30,12 @@ def main() -> None:
     data_dir, start, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     ingestor = build_ingestor(Settings(storage=StorageSettings(data_dir=data_dir)))
     stored = 0
+    now = datetime.now(SHANGHAI)  # recent posts: old ones are stored but open no alert
     try:
         for first in range(start, start + count, BATCH):
             numbers = range(first, min(first + BATCH, start + count))
-            done = ingestor.ingest([mention(n, TEXTS[n % len(TEXTS)].format(n=n), hours_ago=(n % 600) / 60)
+            done = ingestor.ingest([mention(n, TEXTS[n % len(TEXTS)].format(n=n),
+                                            published_at=now - timedelta(minutes=n % 600))
                                     for n in numbers])
             stored += done.result.inserted
     finally:
