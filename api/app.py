@@ -6,7 +6,6 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -19,11 +18,11 @@ from alerts.db import Database, commit_uncertain, committed, open_database
 from alerts.errors import ServiceError
 from alerts.notify.service import Notifier
 from alerts.rules.loader import RuleBook
-from api import metrics
+from api import metrics, validation
 from api.cache import ResponseCache
 from api.metrics import StoredFigures
 from api.middleware import UPLOAD_OVERHEAD, RequestContext
-from api.pages import mount_pages
+from api.pages import mount_pages, not_found_page, wants_page
 from api.ratelimit import LoginLimiter, TooManyRequests
 from api.responses import SIGNED_IN
 from api.routes import (
@@ -52,13 +51,8 @@ from yuqing.settings import Settings
 from yuqing.wiring import open_mention_store, rules_path
 
 log = logging.getLogger("yuqing.api")
-
-
-def _reason(exc: RequestValidationError) -> str:
-    """The first validation problem as one readable line, e.g. 'query.size: ...'."""
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{where}: {first.get('msg', 'invalid')}"
+# Starlette's own English details (no route, wrong method) as staff read them.
+FRAMEWORK_ZH = {"Not Found": "接口不存在", "Method Not Allowed": "不支持该请求方法"}
 
 
 def create_app(settings: Settings, store: MentionStore | None = None, db: Database | None = None,
@@ -101,14 +95,17 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            content={"detail": _reason(exc), "errors": jsonable_encoder(exc.errors())})
+                            content={"detail": validation.one_line(exc), "errors": validation.summary(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == status.HTTP_400_BAD_REQUEST:  # a body that is not JSON (or not UTF-8)
             return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 content={"detail": "请求内容无法解析：应为 UTF-8 编码的 JSON"})
-        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+        if exc.status_code == status.HTTP_404_NOT_FOUND and wants_page(request):
+            return not_found_page(request)
+        return JSONResponse(status_code=exc.status_code, content={"detail": FRAMEWORK_ZH.get(exc.detail, exc.detail)},
+                            headers=exc.headers)
 
     @app.exception_handler(QueryTooDeep)
     async def too_deep(request: Request, exc: QueryTooDeep) -> JSONResponse:

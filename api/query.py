@@ -10,6 +10,8 @@ from fastapi import Depends, HTTPException, Query, status
 from store.base import MentionQuery, Sort
 from yuqing.records import SHANGHAI, Category, Platform, SentimentLabel
 
+BACKWARDS = "开始日期不能晚于结束日期"  # since after until (the pages check this before asking too)
+
 
 def _moment(name: str, value: str | None, end_of_day: bool) -> datetime | None:
     """A date (whole Asia/Shanghai day) or an ISO datetime; naive times are Shanghai time."""
@@ -25,7 +27,7 @@ def _moment(name: str, value: str | None, end_of_day: bool) -> datetime | None:
     except ValueError:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"{name}: '{value}' is not a date (YYYY-MM-DD) or ISO date-time",
+            f"{name}：不是有效的日期（YYYY-MM-DD）或 ISO 日期时间",
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
@@ -44,10 +46,15 @@ def mention_filters(
     start = _moment("since", since, end_of_day=False)
     end = _moment("until", until, end_of_day=True)
     if start and end and start >= end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "since must be before until")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, BACKWARDS)
     return MentionQuery(text=q, platforms=platform, sentiments=sentiment, categories=category,
                         relevant=relevant, since=start, until=end, place=place, author=author)
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """An identifier quoted back in an error, cut short: a long input is never echoed in full."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 FiltersDep = Annotated[MentionQuery, Depends(mention_filters)]
-__all__ = ["FiltersDep", "Sort", "mention_filters"]
+__all__ = ["BACKWARDS", "FiltersDep", "Sort", "mention_filters", "shown"]

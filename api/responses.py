@@ -29,7 +29,6 @@ SIGNED_IN: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND = {404: problem("no such record")}
 FORBIDDEN = {403: problem("not allowed for this caller")}
-UNAUTHORIZED = {401: problem("not logged in or the token expired (or, for a password change, the current password "
-                             "is wrong)")}
+UNAUTHORIZED = {401: problem("not logged in or the token expired")}
 CONFLICT = {409: problem("the record changed meanwhile or is in a state that does not allow this; nothing changed")}
 INVALID = {422: problem("invalid parameters or body (the first problem as one line)")}

@@ -75,13 +75,17 @@ def _labels() -> str:
     return json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
 
-def _render(request: Request, template: str, active: str) -> HTMLResponse:
+TITLES = {"/login": "登录", "/password": "修改密码", "/404": "页面不存在"}  # pages outside the navigation
+
+
+def _render(request: Request, template: str, active: str, status_code: int = 200) -> HTMLResponse:
     nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles)} for i in NAV]
     current = next((i for i in nav if i["path"] == active), None)
     context = {"nav": nav, "active": active, "roles": current["roles"] if current else "",
-               "labels": _labels(), "version": __version__, "title": current["title"] if current else "登录",
+               "labels": _labels(), "version": __version__,
+               "title": current["title"] if current else TITLES.get(active, ""),
                "company": request.app.state.settings.entity.name}
-    response = templates.TemplateResponse(request, template, context)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
 
@@ -94,6 +98,23 @@ def overview_page(request: Request) -> HTMLResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     return _render(request, "login.html", "/login")
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_page(request: Request) -> HTMLResponse:
+    return _render(request, "password.html", "/password")
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    """What a browser gets for an address that is no page: a short Chinese page with the navigation."""
+    return _render(request, "not_found.html", "/404", status_code=404)
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not /api, HTML accepted), rather than a program asking for JSON."""
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    return not (path == "/api" or path.startswith(("/api/", "/static/"))) and "text/html" in accept
 
 
 @router.get("/sites", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from alerts.db import now_shanghai
 from alerts.users import service as users
 from api.deps import DbDep, SettingsDep, WriteSession
 from api.ratelimit import LoginLimiter
-from api.responses import FORBIDDEN, UNAUTHORIZED, Problem
+from api.responses import FORBIDDEN, INVALID, UNAUTHORIZED, Problem
 from api.security import CurrentActor, credentials
 from yuqing.records import Role
 
@@ -98,14 +98,24 @@ def me(actor: CurrentActor) -> Me:
               via=actor.via)
 
 
-@router.post("/password", responses=UNAUTHORIZED | FORBIDDEN,
-             status_code=status.HTTP_204_NO_CONTENT, summary="Change one's own password")
+WRONG_CURRENT = "当前密码不正确"
+
+
+@router.post("/password", responses=UNAUTHORIZED | FORBIDDEN | INVALID,
+             status_code=status.HTTP_204_NO_CONTENT,
+             summary="Change one's own password (every login token of the user ends, this one too)")
 def change_password(body: PasswordChange, actor: CurrentActor, session: WriteSession,
                     settings: SettingsDep) -> Response:
     now = now_shanghai()
     if actor.via != "user":
         raise users.Forbidden("API 密钥没有密码")
-    users.authenticate(session, username=actor.name, password=body.current_password, settings=settings, now=now)
+    try:
+        users.authenticate(session, username=actor.name, password=body.current_password, settings=settings,
+                           now=now)
+    except users.LoginFailed as failed:
+        # 422, not 401: the caller is logged in (a 401 would send the page to the login form).
+        session.commit()  # a wrong current password counts towards the lockout, as at login
+        raise users.Invalid(WRONG_CURRENT if failed.message == "用户名或密码错误" else failed.message) from None
     users.set_password(session, username=actor.name, password=body.new_password, settings=settings, now=now)
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

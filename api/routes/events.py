@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from api.deps import StoreDep
-from api.query import FiltersDep
+from api.query import FiltersDep, shown
 from store.base import EventSummary, MentionQuery, Sort
 from yuqing.records import StoredMention
 
@@ -32,6 +32,6 @@ def get_event(event_id: str, store: StoreDep,
               size: Annotated[int, Query(ge=1, le=500)] = 100) -> EventDetail:
     found = store.events(MentionQuery(event_id=event_id), limit=1)
     if not found:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"event {event_id} not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"未找到事件：{shown(event_id)}")
     mentions = store.search(MentionQuery(event_id=event_id, sort=Sort.oldest, limit=size)).items
     return EventDetail(event=found[0], mentions=mentions)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from api.deps import SettingsDep, StoreDep
-from api.query import FiltersDep
+from api.query import FiltersDep, shown
 from store.base import Sort
 from yuqing.records import StoredMention
 
@@ -34,7 +34,7 @@ def list_mentions(
 ) -> MentionPage:
     if size > settings.api.page_size_max:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            f"size: at most {settings.api.page_size_max} per page")
+                            f"size：每页最多 {settings.api.page_size_max} 条")
     query = filters.model_copy(update={"sort": sort, "limit": size, "offset": (page - 1) * size,
                                        "collapse_duplicates": collapse})
     result = store.search(query)
@@ -46,5 +46,5 @@ def list_mentions(
 def get_mention(mention_id: str, store: StoreDep) -> StoredMention:
     stored = store.get(mention_id)
     if stored is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"mention {mention_id} not found")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"未找到信息：{shown(mention_id)}")
     return stored

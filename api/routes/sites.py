@@ -45,6 +45,7 @@ class TargetHistory(TargetStatus):
 class SitesOverview(BaseModel):
     checked_at: datetime | None  # newest result of any target
     failing: int  # targets whose last check failed
+    crawl_configured: bool  # the crawl for broken links is on and has start URLs
     targets: list[TargetStatus]
 
 
@@ -59,7 +60,9 @@ def list_sites(settings: SettingsDep, store: SiteStoreDep) -> SitesOverview:
     targets = _statuses(settings, store)
     times = [t.last.checked_at for t in targets if t.last is not None]
     failing = sum(1 for t in targets if t.last and not t.last.ok)
-    return SitesOverview(checked_at=max(times, default=None), failing=failing, targets=targets)
+    crawl = settings.sites.crawl
+    return SitesOverview(checked_at=max(times, default=None), failing=failing, targets=targets,
+                         crawl_configured=crawl.enabled and bool(crawl.start_urls))
 
 
 @router.get("/crawl", response_model=CrawlReport | None,

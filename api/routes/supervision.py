@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from alerts.db import now_shanghai
 from alerts.supervision.service import DepartmentFigures, supervision, to_csv, to_xlsx
 from api.deps import ReadSession, SettingsDep
-from api.query import _moment
+from api.query import BACKWARDS, _moment
 
 router = APIRouter(prefix="/api/supervision", tags=["supervision"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,7 +33,7 @@ def figures(
     end = _moment("until", until, True) or (now.replace(hour=0, minute=0, second=0, microsecond=0)
                                             + timedelta(days=1))
     if start >= end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "since must be before until")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, BACKWARDS)
     if department and department not in settings.departments:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"department: 未知部门 {department}")
     rows = supervision(session, settings=settings, since=start, until=end, now=now, department=department)

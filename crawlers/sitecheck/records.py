@@ -76,6 +76,7 @@ class WindowStats(BaseModel):
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
+    first_at: datetime | None = None  # the oldest check inside the window: how much of it the figures cover
 
 
 class CrawlProblem(BaseModel):

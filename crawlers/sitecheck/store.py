@@ -217,7 +217,8 @@ class SiteStore:
         return WindowStats(window=label, checks=len(inside), ok=ok,
                            uptime=round(100 * ok / len(inside), 2) if inside else None,
                            p50_ms=percentile(latencies, 50), p95_ms=percentile(latencies, 95),
-                           p99_ms=percentile(latencies, 99))
+                           p99_ms=percentile(latencies, 99),
+                           first_at=_local(min(r[0] for r in inside)) if inside else None)
 
     # incidents ---------------------------------------------------------------------------
 

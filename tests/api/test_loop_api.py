@@ -177,7 +177,7 @@ def test_supervision_exports_and_bad_periods(api: Api) -> None:
     assert sheet["B3"].value == "客服中心" and sheet["B4"].value == "合计"
     assert c.get("/api/supervision", params={"department": "moon"}, headers=sup).status_code == 422
     backwards = c.get("/api/supervision", params={"since": "2026-11-30", "until": "2026-11-01"}, headers=sup)
-    assert backwards.status_code == 422 and backwards.json()["detail"] == "since must be before until"
+    assert backwards.status_code == 422 and backwards.json()["detail"] == "开始日期不能晚于结束日期"
     assert c.get("/api/supervision", params={"format": "pdf"}, headers=sup).status_code == 422
 
 

@@ -45,7 +45,7 @@ def test_overview_matches_the_single_routes(client: TestClient) -> None:
     only = client.get("/api/stats/overview", params={**params, "platform": "douyin"}).json()
     assert only["total"] == 1 and only["platform"] == [{"value": "douyin", "count": 1}]
     bad = client.get("/api/stats/overview", params={"since": "yesterday"})
-    assert bad.status_code == 422 and bad.json()["detail"].startswith("since:")
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("since：")
 
 
 def test_districts_sum_places_by_their_first_part() -> None:

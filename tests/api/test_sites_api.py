@@ -92,7 +92,7 @@ def test_one_target_with_its_history(client: TestClient) -> None:
     missing = client.get("/api/sites/不存在")
     assert missing.status_code == 404 and missing.json()["detail"] == "未找到站点检查目标：不存在"
     bad = client.get("/api/sites/缴费查询", params={"limit": 0})
-    assert bad.status_code == 422 and bad.json()["detail"].startswith("query.limit")
+    assert bad.status_code == 422 and bad.json()["detail"] == "limit：不能小于 1"
 
 
 def test_latest_crawl(client: TestClient) -> None:

@@ -72,14 +72,23 @@ export async function logout() {
   window.location.assign("/login");
 }
 
-// Send the browser to the login page, coming back here afterwards.
+// Send the browser to the login page, coming back here afterwards: the whole address, with the
+// filters kept after "#" (a shared overview link opens as it was shared).
 export function toLogin() {
   sessionStorage.removeItem(KEY);
-  const here = window.location.pathname + window.location.search;
+  const here = window.location.pathname + window.location.search + window.location.hash;
   window.location.assign(`/login?next=${encodeURIComponent(here)}`);
 }
 
-// Only same-site paths are followed after logging in (no open redirect).
-export function safeNext(value) {
-  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+// Only paths of this site are followed after logging in (no open redirect): "//host", "/\\host",
+// "https://host" and anything the browser would resolve to another origin go to "/".
+export function safeNext(value, origin = window.location.origin) {
+  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
+  if (/[\u0000-\u001f\\]/.test(value)) return "/";  // browsers drop tabs and newlines: "/\t/host" is "//host"
+  try {
+    const url = new URL(value, origin);
+    return url.origin === origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }

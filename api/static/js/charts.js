@@ -45,11 +45,21 @@ export function trendOption(buckets, names) {
   };
 }
 
+// Shares with one decimal, as the figures above the charts show them ("40.6%", never 40.63/40.62).
+export function share(part, total) {
+  return total ? `${((100 * part) / total).toFixed(1)}%` : "—";
+}
+
 export function pieOption(items) {
+  const total = items.reduce((sum, i) => sum + i.value, 0);
+  const phone = narrow();
   return {
-    tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+    tooltip: { trigger: "item", formatter: (p) => `${p.name}：${p.value}（${share(p.value, total)}）` },
     legend: { bottom: 0 },
-    series: [{ type: "pie", radius: ["38%", "68%"], center: ["50%", "45%"], label: { formatter: "{b}\n{d}%" },
+    series: [{ type: "pie", radius: phone ? ["30%", "52%"] : ["38%", "68%"], center: ["50%", "45%"],
+               label: { formatter: (p) => `${p.name}\n${share(p.value, total)}`, overflow: "none",
+                        ...(phone ? { fontSize: 11, lineHeight: 14, edgeDistance: 4, alignTo: "labelLine" } : {}) },
+               labelLine: phone ? { length: 6, length2: 6 } : {},
                data: items.map((i) => ({ name: i.name, value: i.value, id: i.id, itemStyle: { color: i.color } })) }],
   };
 }
@@ -68,18 +78,21 @@ export function barOption(items, color = COLORS.main) {
   };
 }
 
-// Latency (ms) over time with failures marked; points are [time, ms, ok].
+// Latency (ms) over time with failures marked; points are [time, ms, ok]. The failures are large
+// red diamonds drawn above the line and its symbols (z), so a failed check is never hidden.
 export function latencyOption(points) {
   return {
     tooltip: { trigger: "axis" },
-    grid: { left: 48, right: 16, top: 16, bottom: 28 },
+    legend: { top: 0, data: ["响应时间", "失败"] },
+    grid: { left: 48, right: 16, top: 32, bottom: 28 },
     xAxis: { type: "time" },
     yAxis: { type: "value", name: "毫秒" },
     series: [
-      { name: "响应时间", type: "line", showSymbol: points.length < 60, itemStyle: { color: COLORS.main },
+      { name: "响应时间", type: "line", z: 2, showSymbol: points.length < 60, itemStyle: { color: COLORS.main },
         data: points.map((p) => [p[0], p[1]]) },
-      { name: "失败", type: "scatter", symbolSize: 9, itemStyle: { color: COLORS.negative },
-        data: points.filter((p) => !p[2]).map((p) => [p[0], p[1] ?? 0]) },
+      { name: "失败", type: "scatter", z: 10, symbol: "diamond", symbolSize: 14,
+        itemStyle: { color: COLORS.negative, borderColor: "#fff", borderWidth: 1.5, opacity: 1 },
+        emphasis: { scale: 1.3 }, data: points.filter((p) => !p[2]).map((p) => [p[0], p[1] ?? 0]) },
     ],
   };
 }

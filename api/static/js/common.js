@@ -62,12 +62,18 @@ export function toast(message, kind = "info") {
 
 // Who is logged in, shown in the header; only the pages the role may use are in the navigation,
 // and a page opened by another role says so instead of loading (the API would refuse it too).
-export async function initShell() {
+// A page that needs no login (`required: false`, e.g. 页面不存在) shows every link when nobody is.
+export async function initShell({ required = true } = {}) {
   let user;
   try {
     user = await currentUser();
   } catch (error) {
     toast(`无法获取登录信息：${error.message}`, "error");
+    return null;
+  }
+  if (!user && !required) {
+    for (const link of document.querySelectorAll("#nav a[data-roles]")) link.hidden = false;
+    document.getElementById("user")?.setAttribute("hidden", "");
     return null;
   }
   if (!user) {
@@ -91,14 +97,16 @@ export async function initShell() {
   return user;
 }
 
-// "剩余 3 小时 20 分" / "超时 2 天 5 小时" until (or since) an ISO time, by this browser's clock.
-export function countdown(iso) {
-  const minutes = Math.round((Date.parse(iso) - Date.now()) / 60_000);
-  const span = Math.abs(minutes);
+// "剩余 3 小时 20 分" / "已超时 2 天 5 小时" until (or since) an ISO time, by this browser's clock.
+// Late as soon as the deadline has passed; a started minute counts (never "剩余 0 分钟").
+export function countdown(iso, now = Date.now()) {
+  const ms = Date.parse(iso) - now;
+  const late = ms <= 0;
+  const span = Math.max(1, Math.ceil(Math.abs(ms) / 60_000));
   const days = Math.floor(span / 1440);
   const hours = Math.floor((span % 1440) / 60);
   const text = days ? `${days} 天 ${hours} 小时` : hours ? `${hours} 小时 ${span % 60} 分` : `${span % 60} 分钟`;
-  return { late: minutes < 0, text: minutes < 0 ? `超时 ${text}` : `剩余 ${text}` };
+  return { late, text: late ? `已超时 ${text}` : `剩余 ${text}` };
 }
 
 // Keep the page's filters in the address bar, so a view can be shared and reloaded.

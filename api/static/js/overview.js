@@ -1,7 +1,7 @@
 // 舆情总览: the filter bar drives every chart; clicking a chart element (or a keyword, or an
 // event) adds a drill-down chip that filters the mention list below the charts.
 import { getJSON } from "./api.js";
-import { barOption, COLORS, draw, pieOption, trendOption } from "./charts.js";
+import { barOption, COLORS, draw, pieOption, share, trendOption } from "./charts.js";
 import { el, fmtNumber, fmtTime, initShell, LABELS, label, readHash, shanghaiDay, toast, writeHash } from "./common.js";
 import { mentionItem } from "./mentions.js";
 
@@ -33,6 +33,33 @@ function filters() {
   return out;
 }
 
+// A custom range that cannot be asked for ("" when it can): checked here, in Chinese, before any
+// request, so a backwards range never clears the figures as if there were no mentions.
+function rangeProblem() {
+  if (form.elements.range.value !== "custom") return "";
+  const since = form.elements.since.value;
+  const until = form.elements.until.value;
+  return since && until && since > until ? "开始日期不能晚于结束日期" : "";
+}
+
+// Under the filter bar: the problem (red), or what an open-ended custom range means.
+function showRangeHint() {
+  const hint = document.getElementById("range-hint");
+  const problem = rangeProblem();
+  let text = problem;
+  if (!problem && form.elements.range.value === "custom") {
+    const since = form.elements.since.value;
+    const until = form.elements.until.value;
+    if (!since && !until) text = "未选择起止日期：显示全部时间的信息（可在“起”“止”中选择日期）";
+    else if (!since) text = `未选择开始日期：显示 ${until} 及以前的全部信息`;
+    else if (!until) text = `未选择结束日期：显示 ${since} 以来的全部信息`;
+  }
+  hint.textContent = text;
+  hint.className = problem ? "range-hint error" : "range-hint hint";
+  hint.hidden = !text;
+  return problem;
+}
+
 // The filter bar plus the drill-down chips, for the mention list.
 function listParams() {
   const params = { ...filters() };
@@ -53,8 +80,7 @@ function drawKpis(data) {
   document.getElementById("kpi-negative").textContent = fmtNumber(s.negative);
   document.getElementById("kpi-neutral").textContent = fmtNumber(s.neutral);
   document.getElementById("kpi-positive").textContent = fmtNumber(s.positive);
-  document.getElementById("kpi-negative-share").textContent =
-    data.total ? `${((100 * s.negative) / data.total).toFixed(1)}%` : "—";
+  document.getElementById("kpi-negative-share").textContent = share(s.negative, data.total);
 }
 
 const pick = (key, value) => () => drill(key, value);
@@ -109,6 +135,10 @@ function drawChips() {
 }
 
 async function loadMentions() {
+  if (rangeProblem()) {  // the figures and the list shown stay as they were
+    setBusy("mention-section", "invalid");
+    return;
+  }
   setBusy("mention-section", "loading");
   const list = document.getElementById("mentions");
   try {
@@ -175,6 +205,13 @@ function restoreHash() {
 }
 
 async function refresh() {
+  const problem = showRangeHint();
+  if (problem) {
+    setBusy("kpis", "invalid");
+    setBusy("mention-section", "invalid");
+    toast(problem, "error");
+    return;
+  }
   setBusy("kpis", "loading");
   const params = filters();
   try {
@@ -194,6 +231,7 @@ async function refresh() {
 function syncRange() {
   const custom = form.elements.range.value === "custom";
   for (const box of form.querySelectorAll(".custom-range")) box.hidden = !custom;
+  showRangeHint();
 }
 
 async function main() {
@@ -204,6 +242,8 @@ async function main() {
   syncRange();
   drawChips();
   form.elements.range.addEventListener("change", syncRange);
+  form.elements.since.addEventListener("change", showRangeHint);
+  form.elements.until.addEventListener("change", showRangeHint);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     state.page = 1;

@@ -5,7 +5,27 @@ import { draw, latencyOption } from "./charts.js";
 import { el, fmtNumber, fmtTime, initShell, toast } from "./common.js";
 
 const HISTORY = 200;
-const pct = (w) => (w && w.uptime !== null ? `${w.uptime.toFixed(w.uptime === 100 ? 0 : 2)}%` : "—");
+const WINDOW_HOURS = { "24h": 24, "7d": 7 * 24, "30d": 30 * 24 };
+
+// Uptime with one decimal in every row, rounded down (99.96% is not shown as 100.0%).
+export const uptimeText = (uptime) => `${(Math.floor(uptime * 10 + 1e-9) / 10).toFixed(1)}%`;
+
+// "（近 2 小时）" when the checks cover clearly less than the window (a new target, a new install).
+export function coveredSpan(window, now = Date.now()) {
+  if (!window.first_at) return "";
+  const hours = (now - Date.parse(window.first_at)) / 3_600_000;
+  if (hours >= 0.9 * WINDOW_HOURS[window.window]) return "";
+  if (hours < 1) return `（近 ${Math.max(1, Math.ceil(hours * 60))} 分钟）`;
+  if (hours < 48) return `（近 ${Math.ceil(hours)} 小时）`;
+  return `（近 ${Math.ceil(hours / 24)} 天）`;
+}
+
+function pct(window) {
+  if (!window || window.uptime === null) return "—";
+  const span = coveredSpan(window);
+  return [uptimeText(window.uptime), span ? el("small", { class: "hint span", title: "巡检数据尚不足整个时段" }, span)
+    : null];
+}
 
 function statusBadge(last) {
   if (!last) return el("span", { class: "badge none" }, "未检查");
@@ -22,8 +42,9 @@ function row(target) {
     el("td", {}, statusBadge(last)),
     el("td", {}, last && last.status !== "ok" ? `${last.reason_zh}${last.detail ? `：${last.detail}` : ""}` : "—"),
     el("td", { class: "n" }, last && last.latency_ms !== null ? fmtNumber(Math.round(last.latency_ms)) : "—"),
-    el("td", { class: "n" }, pct(day)), el("td", { class: "n hide-narrow" }, pct(week)),
-    el("td", { class: "n hide-narrow" }, pct(month)),
+    el("td", { class: "n", dataset: { window: "24h" } }, pct(day)),
+    el("td", { class: "n hide-narrow", dataset: { window: "7d" } }, pct(week)),
+    el("td", { class: "n hide-narrow", dataset: { window: "30d" } }, pct(month)),
     el("td", { class: "n hide-narrow" }, day && day.p95_ms !== null ? fmtNumber(Math.round(day.p95_ms)) : "—"),
     el("td", {}, target.incident ? el("span", { class: "badge failed", title: target.incident.detail },
                                       `自 ${fmtTime(target.incident.opened_at)}`) : "—"));
@@ -53,12 +74,13 @@ async function showTarget(name) {
   }
 }
 
-function drawCrawl(report) {
+function drawCrawl(report, configured) {
   const body = document.querySelector("#crawl tbody");
   const summary = document.getElementById("crawl-summary");
   if (!report) {
-    summary.textContent = "尚未巡检";
-    body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "empty" }, "尚无巡检结果")));
+    summary.textContent = configured ? "尚未巡检" : "未配置巡检";
+    body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "empty" }, configured
+      ? "尚无巡检结果" : "未配置全站巡检（[sites.crawl] 的 start_urls），如需检查失效链接请联系管理员")));
     return;
   }
   summary.textContent = `${fmtTime(report.finished_at)} · 页面 ${report.pages} · 资源 ${report.resources} · ` +
@@ -83,7 +105,7 @@ async function main() {
     if (!data.targets.length) {
       body.append(el("tr", {}, el("td", { colspan: 10, class: "empty" }, "未配置检查目标（[[sites.targets]]）")));
     }
-    drawCrawl(crawl);
+    drawCrawl(crawl, data.crawl_configured);
     summary.dataset.state = "ready";
     const failing = data.targets.find((t) => t.last && t.last.status !== "ok");
     if (failing) showTarget(failing.name);

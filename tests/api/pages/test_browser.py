@@ -144,7 +144,7 @@ def test_site_health_shows_the_local_sites_results(page, service: Service) -> No
     assert rows.count() == 3
     failing = page.locator("#sites tbody tr.failing")
     assert failing.get_attribute("data-name") == "缴费查询" and "异常" in failing.inner_text()
-    assert "100%" in page.locator("#sites tbody tr[data-name='官网首页']").inner_text()
+    assert "100.0%" in page.locator("#sites tbody tr[data-name='官网首页']").inner_text()
     page.wait_for_selector("#site-detail[data-state=ready]")  # the failing target opens by itself
     assert page.locator("#chart-latency svg path").count() > 2
     assert "未恢复" in page.inner_text("#incidents")  # two failures in a row opened an incident

@@ -172,7 +172,7 @@ def test_overdue_tickets_show_their_clock_and_escalation(page, service: Service)
     before = service.api(f"/api/tickets/{ticket}", user="sup1")
     assert before["clock"]["overdue"] and before["escalation_level"] >= 1
     assert f"督办×{before['escalation_level']}" in card.inner_text()
-    assert re.search(r"签收超时 \d 天", card.inner_text())  # opened OVERDUE_DAYS ago
+    assert re.search(r"签收已超时 \d 天", card.inner_text())  # opened OVERDUE_DAYS ago
     board = service.api("/api/tickets/board", user="sup1")
     assert page.inner_text("#kpi-overdue") == str(sum(c["overdue"] for c in board)) != "0"
     assert page.inner_text("#kpi-escalated") == str(sum(c["escalated"] for c in board))
