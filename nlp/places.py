@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 GAZETTEER = Path(__file__).parent / "data" / "places.tsv"
-_LEVELS = {"city": 0, "district": 1, "street": 2, "road": 3, "landmark": 3}
+_LEVELS = {"city": 0, "district": 1, "street": 2, "road": 3, "landmark": 3, "compound": 4}
+CITY_WIDE = "市级/未细分"  # the district of a mention that names only the city
 COMPOUND_SUFFIXES = ("小区", "花园", "家园", "新村", "社区", "公寓", "佳园", "华庭", "花苑", "嘉园", "名苑",
                      "雅苑", "山庄", "宿舍", "苑", "村")
 _SUFFIX = re.compile("|".join(sorted(COMPOUND_SUFFIXES, key=len, reverse=True)))
@@ -41,19 +43,39 @@ class Place:
         return self.canonical or self.name
 
 
+def _add(places: dict[str, Place], place: Place) -> None:
+    """A compound named under two different streets is ambiguous: kept without a parent."""
+    earlier = places.get(place.name)
+    if place.level == "compound" and earlier and earlier.level == "compound" and earlier.parent != place.parent:
+        place = Place(place.name, "compound", "")
+    places[place.name] = place
+
+
 def load_gazetteer(path: Path = GAZETTEER, extra: Iterable[str] = ()) -> dict[str, Place]:
     places: dict[str, Place] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         level, name, parent, canonical = [*line.split("\t"), "", ""][:4]
-        places[name] = Place(name, level, parent, canonical)
+        _add(places, Place(name, level, parent, canonical))
     for entry in extra:  # "level:name:parent" from settings
         level, _, rest = entry.partition(":")
         name, _, parent = rest.partition(":")
         if level in _LEVELS and name:
-            places[name] = Place(name, level, parent)
+            _add(places, Place(name, level, parent))
     return places
+
+
+def district_of(place: str, gazetteer: dict[str, Place] | None = None) -> str:
+    """The district (区县) of a place path: its first part, or CITY_WIDE when that is the city."""
+    head = place.split()[0] if place.strip() else ""
+    known = (gazetteer if gazetteer is not None else _shipped()).get(head)
+    return CITY_WIDE if known is not None and known.level == "city" else head
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, Place]:
+    return load_gazetteer()
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -100,8 +122,9 @@ class PlaceFinder:
         replaced: list[tuple[int, int, str]] = []
 
         def protect(match: re.Match[str]) -> str:
-            if match.lastgroup == "place" and _LEVELS[self.gazetteer[match.group(0)].level] > 1:
-                replaced.append((*match.span(), "某地"))
+            level = _LEVELS[self.gazetteer[match.group(0)].level] if match.lastgroup == "place" else 0
+            if level > 1:
+                replaced.append((*match.span(), "某小区" if level == 4 else "某地"))
             return "|" * len(match.group(0))  # same length, and it ends a compound name
 
         protected = self._names_and_places.sub(protect, text) if self._names_and_places else text
@@ -112,6 +135,10 @@ class PlaceFinder:
                 parts += [text[last:start], token]
                 last = end
         return "".join(parts) + text[last:]
+
+    def _shown(self, name: str) -> str:
+        place = self.gazetteer.get(name)
+        return place.shown if place else name
 
     def find(self, text: str) -> str:
         """Coarse-to-fine place path, or "" when the text names none."""
@@ -124,6 +151,12 @@ class PlaceFinder:
                 found.setdefault(_LEVELS[place.level], place)
             # Mask known names so a compound name cannot swallow the street before it.
             text = self._places.sub("|", text)
+        known = found.pop(4, None)  # a compound of the gazetteer: its street and district follow
+        if known is not None and known.parent in self.gazetteer:
+            street = self.gazetteer[known.parent]
+            named = found.get(1)  # a text naming another district means another compound of that name
+            if named is None or named.shown == self._shown(street.parent):
+                found.setdefault(_LEVELS[street.level], street)
         parts: list[str] = []
         finest = max(found) if found else -1
         if finest >= 2:  # a street, road or landmark implies its district
@@ -136,6 +169,9 @@ class PlaceFinder:
             parts.append(fine.shown)
         elif finest >= 0:
             parts.append(found[finest].shown)
+        if known is not None:
+            parts.append(known.shown)
+            return " ".join(dict.fromkeys(p for p in parts if p))
         compound = self._compound(text)
         if compound:
             parts.append(compound)

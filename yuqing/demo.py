@@ -12,7 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,12 @@ DEMO_RESPONSES = Path(__file__).parent / "demo_data"
 DEMO_ANCHOR = datetime(2026, 11, 28, tzinfo=ZoneInfo("Asia/Shanghai"))
 DEMO_KEYWORDS = ["泰山港华燃气", "泰安 燃气", "泰安 停气"]
 WEIBO_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+def demo_today(timezone: str = "Asia/Shanghai", now: datetime | None = None) -> date:
+    """Today in the service's time zone (not the machine's: a server on UTC is still on the
+    previous day until 08:00 in Shanghai)."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
 
 
 def _shift_mblogs(node: object, days: int) -> None:

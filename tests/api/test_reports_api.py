@@ -52,3 +52,38 @@ def test_reports_need_a_login_and_a_reading_role(tmp_path, loaded, sites, sqlite
         viewer = sign_in(client, sqlite_db, settings, Role.viewer)
         ok = client.get("/api/reports", headers=viewer)
         assert ok.status_code == 200 and len(ok.json()) == 1
+
+
+def test_staff_make_a_report_of_a_chosen_day_on_the_page(tmp_path, loaded, sites, sqlite_db) -> None:  # noqa: F811
+    """The /reports page asks for the report of a day (make=true): made now from the index when
+    it is not kept (or was made before its day ended), then downloaded like the kept ones."""
+    from datetime import timedelta
+
+    settings = report_settings(tmp_path)
+    with TestClient(create_app(settings, store=loaded, site_store=sites, db=sqlite_db)) as client:
+        viewer = sign_in(client, sqlite_db, settings, Role.viewer)
+        assert client.get(f"/api/reports/weekly-{DAY}", headers=viewer).status_code == 404  # not kept yet
+        made = client.get(f"/api/reports/weekly-{DAY}", params={"make": "true"}, headers=viewer)
+        assert made.status_code == 200, made.text
+        body = made.json()["briefing"]
+        assert body["period"]["last"] == str(DAY) and body["figures"]["total"] == 10
+        html = client.get(f"/api/reports/weekly-{DAY}", params={"format": "html"}, headers=viewer)
+        assert html.status_code == 200 and "舆情周报" in html.text
+        listed = client.get("/api/reports", headers=viewer).json()
+        assert [r["id"] for r in listed] == [f"weekly-{DAY}"]
+        # A kept report made after its period is served as kept, not made again.
+        again = client.get(f"/api/reports/weekly-{DAY}", params={"make": "true"}, headers=viewer).json()
+        assert again["briefing"]["generated_at"] == made.json()["briefing"]["generated_at"]
+        today = datetime.now(SHANGHAI).date()
+        for bad, detail in (("daily-2026-02-30", "日期无效：2026-02-30"),
+                            (f"daily-{today + timedelta(days=1)}", "尚未到来"),
+                            ("monthly-2026-11-20", "简报应为"), ("daily-20261120", "简报应为")):
+            answer = client.get(f"/api/reports/{bad}", params={"make": "true"}, headers=viewer)
+            assert answer.status_code == 422 and detail in answer.json()["detail"], (bad, answer.text)
+            assert "\n" not in answer.json()["detail"]
+        assert client.get("/api/reports/daily-2026-02-30", headers=viewer).status_code == 422
+        assert [r["id"] for r in client.get("/api/reports", headers=viewer).json()] == [f"weekly-{DAY}"]
+        handler = sign_in(client, sqlite_db, settings, Role.handler, department="customer")
+        refused = client.get(f"/api/reports/daily-{DAY}", params={"make": "true"}, headers=handler)
+        assert refused.status_code == 403
+        assert [r["id"] for r in client.get("/api/reports", headers=viewer).json()] == [f"weekly-{DAY}"]

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES, REPO
 from yuqing.cli import app
+from yuqing.records import SHANGHAI
 
 runner = CliRunner()
 
@@ -76,8 +78,15 @@ def test_nlp_analyze_reads_json_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def _far_time_zone() -> str:
+    """A time zone whose date differs from Asia/Shanghai's right now (UTC-12 until 20:00 in
+    Shanghai, UTC+14 after), so a demo dated by the machine's day cannot pass."""
+    return "Etc/GMT+12" if datetime.now(SHANGHAI).hour < 20 else "Pacific/Kiritimati"
+
+
 def test_init_and_demo_load_data_through_the_pipeline(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "YUQING_STORAGE__DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "YUQING_STORAGE__DATA_DIR": str(tmp_path / "data"),
+           "TZ": _far_time_zone()}
     env.pop("YUQING_CONFIG", None)
 
     def yuqing(*args: str) -> subprocess.CompletedProcess[str]:
@@ -86,6 +95,7 @@ def test_init_and_demo_load_data_through_the_pipeline(tmp_path: Path) -> None:
 
     assert yuqing("init").returncode == 0
     first = yuqing("demo")
+    now = datetime.now(SHANGHAI)
     assert first.returncode == 0, first.stderr[-2000:]
     report = json.loads(first.stdout.strip().splitlines()[-1])
     db = tmp_path / "data" / "mentions.sqlite"
@@ -94,20 +104,38 @@ def test_init_and_demo_load_data_through_the_pipeline(tmp_path: Path) -> None:
         posts = conn.execute("SELECT COUNT(*) FROM mentions WHERE kind = 'post'").fetchone()[0]
         relevant = conn.execute("SELECT COUNT(*) FROM mentions WHERE relevant = 1").fetchone()[0]
         newest_day = conn.execute("SELECT MAX(day) FROM mentions WHERE kind = 'post'").fetchone()[0]
+        days = conn.execute("SELECT COUNT(DISTINCT day) FROM mentions WHERE kind = 'post'").fetchone()[0]
+        newest = conn.execute("SELECT MAX(published_at) FROM mentions").fetchone()[0]
         orphans = conn.execute("SELECT COUNT(*) FROM mentions c WHERE kind = 'comment' AND NOT EXISTS "
                                "(SELECT 1 FROM mentions p WHERE p.id = c.parent_id AND p.kind = 'post')").fetchone()[0]
+        published = dict(conn.execute("SELECT id, published_at FROM mentions"))
     demo_posts = (REPO / "tools/demo/weibo_posts.jsonl").read_text(encoding="utf-8").strip().splitlines()
     assert posts == len(demo_posts)
     # every post the spider asks comments for has them in the demo, each linked to its post
     assert count == report["stored_new"] and count > posts and report["comments_requested"] > 0
     assert orphans == 0 and not any(key.startswith("http_") for key in report)
     assert 0 < relevant < count  # the demo has irrelevant mentions too
-    from datetime import date, timedelta
-    assert newest_day == (date.today() - timedelta(days=1)).isoformat()  # re-dated to recent
+    # re-dated by Asia/Shanghai's day, whatever the machine's time zone: the newest posts are
+    # from yesterday there (so `yuqing report daily` has them), none in the future
+    assert newest_day == (now.date() - timedelta(days=1)).isoformat()
+    assert newest <= now.timestamp() and days >= 20  # still spread over past weeks for the trends
+    _assert_recent_alerts(tmp_path / "data" / "yuqing.sqlite", published, now)
     again = yuqing("demo")
     assert again.returncode == 0
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count
+
+
+def _assert_recent_alerts(alerts_db: Path, published: dict[str, int], now: datetime) -> None:
+    """The demo's life-safety and high-engagement alerts come from recent posts, so an alert
+    stage that ignores posts older than 72 hours (back-fills) still fills the inbox."""
+    with sqlite3.connect(alerts_db) as conn:
+        alerts = conn.execute("SELECT level, rule_ids, first_mention_id FROM alerts").fetchall()
+    recent = now.timestamp() - 48 * 3600
+    fresh = {rule for level, rules, first in alerts if published.get(first, 0) >= recent
+             for rule in json.loads(rules)}
+    assert {"life-safety", "viral-negative"} <= fresh, (fresh, alerts)
+    assert any(level == "red" and published.get(first, 0) >= recent for level, _, first in alerts)
 
 
 def test_fixtures_exist_for_the_demo_and_tests() -> None:

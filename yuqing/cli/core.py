@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -63,13 +62,13 @@ def init(config: ConfigOption = None) -> None:
 @app.command()
 def demo(config: ConfigOption = None) -> None:
     """Load the demo: bundled Weibo responses through the real spider and pipeline."""
-    from yuqing.demo import run_demo
+    from yuqing.demo import demo_today, run_demo
 
-    settings_or_exit(config)
+    settings = settings_or_exit(config)
     if config is not None:  # the replay runs in a child process: it must read the same config
         os.environ[CONFIG_ENV] = str(config.resolve())
     with tempfile.TemporaryDirectory(prefix="yuqing-demo-") as work:
-        done = run_demo(Path(work), date.today())
+        done = run_demo(Path(work), demo_today(settings.timezone))
     if done.returncode != 0:
         fail(f"demo crawl failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}", 1)
     typer.echo(done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "demo loaded")

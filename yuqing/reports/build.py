@@ -6,7 +6,8 @@ import logging
 from datetime import datetime, timedelta
 
 from crawlers.sitecheck.store import SiteStore
-from store.base import DISTRICT_SCAN, EventSummary, Facet, MentionQuery, MentionStore, Sort, districts
+from nlp.places import CITY_WIDE, district_of
+from store.base import DISTRICT_SCAN, Count, EventSummary, Facet, MentionQuery, MentionStore, Sort
 from yuqing.records import (
     CATEGORY_NAMES_ZH,
     PLATFORM_NAMES_ZH,
@@ -43,6 +44,23 @@ def _zh_platform(value: str) -> str:
 
 def _zh_category(value: str) -> str:
     return _CATEGORIES.get(value, value)
+
+
+def district_counts(places: list[Count]) -> list[Count]:
+    """Place facet values summed by district (区县), largest first; mentions naming only the city
+    are no district: counted as CITY_WIDE, listed last."""
+    sums: dict[str, int] = {}
+    for place in places:
+        if district := district_of(place.value):
+            sums[district] = sums.get(district, 0) + place.count
+    ranked = sorted(sums.items(), key=lambda kv: (kv[0] == CITY_WIDE, -kv[1], kv[0]))
+    return [Count(value=value, count=count) for value, count in ranked]
+
+
+def _top_districts(counts: list[Count], limit: int = 10) -> list[Count]:
+    """The largest districts, and the city-wide row whenever there is one."""
+    districts = [c for c in counts if c.value != CITY_WIDE][:limit]
+    return districts + [c for c in counts if c.value == CITY_WIDE]
 
 
 def figures(store: MentionStore, query: MentionQuery) -> Figures:
@@ -122,7 +140,7 @@ def build_briefing(*, settings: Settings, store: MentionStore, sites: SiteStore,
                    for c in store.facet(query, Facet.platform, 10)],
         categories=[c.model_copy(update={"value": _zh_category(c.value)})
                     for c in store.facet(query, Facet.category, len(Category))],
-        districts=districts(store.facet(query, Facet.place, DISTRICT_SCAN))[:10],
+        districts=_top_districts(district_counts(store.facet(query, Facet.place, DISTRICT_SCAN))),
         keywords=store.keywords(query, 20), events=events,
         negative_mentions=_mention_lines(store, query, config.top_mentions),
         sites=site_section(settings, sites, period), extra=extra)

@@ -15,7 +15,10 @@ from yuqing.reports.model import Briefing
 FONT = "Microsoft YaHei"  # Word on staff PCs; LibreOffice substitutes a CJK font
 
 
-def _table(document, headers: list[str], rows: list[list[object]], empty: str = "无") -> None:
+def _table(document, headers: list[str], rows: list[list[object]], empty: str = "无",
+           widths: list[float] | None = None) -> None:
+    """A table; `widths` (cm, summing to the 17 cm text width) gives text columns the room and
+    keeps short ones on one line (Word reads the cells' widths, LibreOffice the columns')."""
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Light Grid Accent 1"
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
@@ -24,6 +27,12 @@ def _table(document, headers: list[str], rows: list[list[object]], empty: str = 
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = "" if value is None else str(value)
+    if widths:
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Cm(width)
+            for cell in column.cells:
+                cell.width = Cm(width)
 
 
 def _style(document) -> None:
@@ -66,12 +75,13 @@ def render_docx(b: Briefing, *, charts: dict[str, bytes | None], chart_note: str
     document.add_heading("四、重点负面事件", level=1)
     _table(document, ["事件", "信息数", "负面", "平台", "地点", "最近", "状态"],
            [[e.summary, e.mentions, e.negative, "、".join(e.platforms), e.place or "—",
-             f"{e.last_seen_at:%m-%d %H:%M}", e.status] for e in b.events], "本期无负面事件")
+             f"{e.last_seen_at:%m-%d %H:%M}", e.status] for e in b.events], "本期无负面事件",
+           widths=[5.4, 1.6, 1.2, 2.0, 2.4, 2.0, 2.4])
     if b.negative_mentions:
         document.add_paragraph("互动最多的负面信息：")
         _table(document, ["时间", "平台", "作者", "内容", "互动"],
                [[f"{m.published_at:%m-%d %H:%M}", m.platform, m.author, m.text, m.engagement]
-                for m in b.negative_mentions])
+                for m in b.negative_mentions], widths=[2.0, 1.6, 3.0, 8.8, 1.6])
     for section in b.extra:
         document.add_heading(section.title, level=1)
         _table(document, section.headers, section.rows)

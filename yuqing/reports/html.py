@@ -47,7 +47,8 @@ def summary(b: Briefing) -> str:
 
 def render_html(b: Briefing, *, images: dict[str, str], chart_note: str = "", link: str = "") -> str:
     """The page; `images` maps "trend" and "categories" to an image source (data: or cid: URI)."""
-    distribution = list(zip_longest(b.categories[:10], b.platforms[:10], b.districts[:10]))
+    # Every category (the chart above shows them all); platforms and districts are cut when built.
+    distribution = list(zip_longest(b.categories, b.platforms, b.districts))
     return _env.get_template("briefing.html").render(
         b=b, images=images, chart_note=chart_note, link=link, summary=summary(b), change=change, share=share,
         distribution=distribution)

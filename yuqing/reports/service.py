@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from crawlers.sitecheck.store import SiteStore
 from store.base import MentionStore
+from yuqing.records import SHANGHAI
 from yuqing.reports.build import build_briefing
 from yuqing.reports.chart import NO_FONT, bars_png, cjk_font, trend_png
 from yuqing.reports.docx import render_docx
@@ -111,6 +112,7 @@ def send_report(settings: Settings, report_id: str, *, now: datetime, to: list[s
 def scheduled_report(settings: Settings, kind: ReportKind, *, now: datetime) -> StoredReport | None:
     """The scheduler's job: the report of the previous day (or 7 days), sent, old ones pruned.
     Never raises: a failure is logged and the next run tries again."""
+    now = now.astimezone(SHANGHAI)  # the previous day in Shanghai, whatever zone the clock gave
     day = (now - timedelta(days=1)).date()
     try:
         stored = generate_report(settings, kind=kind, day=day, now=now)

@@ -86,3 +86,18 @@ def test_an_empty_period(settings, loaded, sites) -> None:
     assert b.figures.total == 0 and b.figures.negative_share is None and b.events == []
     assert len(b.trend) == 7 and b.trend[-1].day == DAY - timedelta(days=30)  # the 7 days up to it
     assert all(t.total == 0 for t in b.trend)
+
+
+def test_the_city_alone_is_counted_apart_from_the_districts(settings, store, analyzer, sites) -> None:
+    from tests.builders import mention
+    from yuqing.ingest import Ingestor
+
+    texts = ["泰安市燃气费又涨了，泰山港华燃气也不解释一下", "泰安市的泰山港华燃气营业厅排队太久了",
+             "泰山港华燃气岱岳区粥店街道停气一整天", "幸福家园停气第二天了，泰山港华燃气说在抢修",
+             "泰山港华燃气新泰市青云街道气压太低"]
+    Ingestor(analyzer, store).ingest(mention(n, text, hours_ago=n) for n, text in enumerate(texts, start=1))
+    b = build_briefing(settings=settings, store=store, sites=sites, period=Period.ending(ReportKind.daily, DAY),
+                       now=NOW, extensions=[])
+    districts = {c.value: c.count for c in b.districts}
+    assert "泰安市" not in districts and districts.get("岱岳区") == 2, districts
+    assert districts.get("市级/未细分") == 2 and b.districts[-1].value == "市级/未细分"

@@ -98,3 +98,12 @@ def test_report_settings_refuse_bad_values(tmp_path) -> None:
         path.write_text(f"[reports]\n{bad}\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=reason):
             load_settings(path)
+
+
+def test_the_scheduled_report_takes_the_previous_day_in_shanghai_whatever_the_clocks_zone(tmp_path) -> None:
+    from datetime import UTC
+
+    settings = report_settings(tmp_path)
+    # 07:17 in Shanghai is 23:17 UTC the day before: the previous day is still DAY.
+    stored = scheduled_report(settings, ReportKind.daily, now=datetime(2026, 11, 20, 23, 17, tzinfo=UTC))
+    assert stored.id == f"daily-{DAY}" and stored.briefing.generated_at.tzinfo is not None
