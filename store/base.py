@@ -219,16 +219,6 @@ def first_line(text: str, title: str = "", limit: int = 60) -> str:
 DISTRICT_SCAN = 500  # place values read to sum them by district
 
 
-def districts(places: list[Count]) -> list[Count]:
-    """Places ("岱岳区 粥店街道 幸福家园") summed by their first part ("岱岳区"), largest first."""
-    sums: dict[str, int] = {}
-    for place in places:
-        head = place.value.split()[0] if place.value.strip() else ""
-        if head:
-            sums[head] = sums.get(head, 0) + place.count
-    return [Count(value=v, count=c) for v, c in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-
 FINGERPRINT_BANDS = 8
 
 

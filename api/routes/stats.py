@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from api.deps import StoreDep
 from api.query import FiltersDep
-from store.base import DISTRICT_SCAN, Count, Facet, TrendBucket, districts
+from store.base import DISTRICT_SCAN, Count, Facet, TrendBucket
 from yuqing.records import Category, SentimentLabel
+from yuqing.reports.build import district_counts
 
 router = APIRouter(prefix="/api/stats", tags=["statistics"])
 
@@ -61,7 +62,7 @@ def overview(filters: FiltersDep, store: StoreDep,
         trend=store.trend(filters),
         platform=store.facet(filters, Facet.platform, limit),
         category=store.facet(filters, Facet.category, limit=len(Category)),
-        district=districts(store.facet(filters, Facet.place, DISTRICT_SCAN))[:limit],
+        district=district_counts(store.facet(filters, Facet.place, DISTRICT_SCAN))[:limit],
         place=store.facet(filters, Facet.place, limit),
         region=store.facet(filters, Facet.region, limit),
         author=store.facet(filters, Facet.author, limit),

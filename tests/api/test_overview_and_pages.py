@@ -13,12 +13,14 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.pages import STATIC
-from store.base import Count, districts
+from nlp.places import CITY_WIDE
+from store.base import Count
 from tests.api.helpers import sign_in
 from tests.conftest import make_settings
 from tests.yuqing.reports.conftest import fixture_mentions
 from yuqing.ingest import Ingestor
 from yuqing.records import Role
+from yuqing.reports.build import district_counts
 
 
 @pytest.fixture
@@ -50,8 +52,9 @@ def test_overview_matches_the_single_routes(client: TestClient) -> None:
 
 def test_districts_sum_places_by_their_first_part() -> None:
     places = [Count(value="岱岳区 粥店街道 幸福家园", count=2), Count(value="泰山区 财源街道", count=1),
-              Count(value="岱岳区", count=1), Count(value=" ", count=9)]
-    assert districts(places) == [Count(value="岱岳区", count=3), Count(value="泰山区", count=1)]
+              Count(value="岱岳区", count=1), Count(value=" ", count=9), Count(value="泰安市", count=5)]
+    assert district_counts(places) == [Count(value="岱岳区", count=3), Count(value="泰山区", count=1),
+                                       Count(value=CITY_WIDE, count=5)]
 
 
 def test_pages_are_served_with_security_headers(client: TestClient) -> None:

@@ -243,7 +243,7 @@ async function refresh() {
 function tick() {
   for (const node of document.querySelectorAll(".countdown[data-due]")) {
     const left = countdown(node.dataset.due);
-    node.textContent = node.textContent.replace(/(剩余|超时).*/, left.text);
+    node.textContent = node.textContent.replace(/(剩余|已?超时).*/, left.text);
     node.classList.toggle("overdue", left.late || node.dataset.late === "1");
     const ticket = node.closest(".ticket");
     if (ticket) ticket.classList.toggle("overdue", left.late || node.dataset.late === "1");
