@@ -22,7 +22,7 @@ _COUNTED = re.compile(r"^[第好每]?[0-9零〇一二三四五六七八九十百
                       r"口趟遍回户人家位条根件张台套层下子阵把样种顿]*$")
 # Light verbs with an aspect or measure particle (交了, 发个, 看着, 经过) and bare negations
 # (不用, 不到) say nothing about the topic.
-_PARTICLE_END = re.compile(r"^.{1,2}了$|^.[个着过]$|^不.$")
+_PARTICLE_END = re.compile(r"^.{1,2}了$|^.[个着过]$|^不[用到要会能是]$")  # 不满, 不足, 不通 stay
 
 
 @lru_cache(maxsize=1)
