@@ -74,7 +74,9 @@ def _figures(code: str, name: str, opened: list[Ticket], closed: list[Ticket], *
         resolution_on_time_rate=_on_time(opened, done="resolved_at", due="resolve_due", now=now),
         median_hours_to_close=round(median(hours), 2) if hours else None,
         overdue_now=overdue, escalations=escalations,
-        reopen_rate=_rate(sum(1 for t in opened if t.reopen_count > 0), len(opened)),
+        # among tickets handled at least once: one never finished cannot have been sent back
+        reopen_rate=_rate(sum(1 for t in opened if t.reopen_count > 0),
+                          sum(1 for t in opened if t.resolved_at is not None or t.reopen_count > 0)),
         mean_satisfaction=round(mean(scores), 2) if scores else None)
 
 

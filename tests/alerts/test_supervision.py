@@ -70,6 +70,7 @@ def test_figures_follow_their_definitions(db: Database, settings) -> None:
     assert customer.reopen_rate == 0.5 and customer.mean_satisfaction == round((4 + 2 + 5) / 3, 2)
     assert (dispatch.opened, dispatch.closed, dispatch.escalations) == (1, 0, 1)
     assert dispatch.response_on_time_rate == 0.0 and dispatch.resolution_on_time_rate == 0.0
+    assert dispatch.reopen_rate is None  # nothing finished, nothing could be sent back: shown as —
     assert dispatch.overdue_now == 1 and customer.overdue_now == 1  # last week's ticket is still open and late
     assert (total.opened, total.closed, total.escalations, total.overdue_now) == (3, 1, 1, 2)
     assert rows["safety"].opened == 0 and rows["safety"].response_on_time_rate is None
