@@ -44,6 +44,7 @@ from alerts.models import (
     LabelledExample,
 )
 from alerts.notify.outbox import queue_notice
+from alerts.rules.engine import Facts, RuleSet, facts_of
 from alerts.tickets import service as tickets
 from alerts.tickets.models import Ticket, TicketStatus
 from alerts.transitions import ALERT_ACTIONS
@@ -137,9 +138,11 @@ def comment(session: Session, *, alert_id: int, actor: Actor, now: datetime, tex
 
 def correct_mention(session: Session, *, store: MentionStore, alert_id: int, mention_id: str, actor: Actor,
                     now: datetime, sentiment: SentimentLabel | None = None,
-                    categories: list[Category] | None = None, comment: str = "") -> LabelledExample:
+                    categories: list[Category] | None = None, comment: str = "",
+                    rules: RuleSet | None = None) -> LabelledExample:
     """Correct a mention's sentiment and/or categories: stored in the index (it survives re-crawls)
-    and kept as a labelled example for retraining."""
+    and kept as a labelled example for retraining. With `rules`, an alert that rests on this
+    mention alone is checked again against the corrected labels (`_recheck`)."""
     if sentiment is None and categories is None:
         raise Invalid("请指定要更正的情感或类别")
     attached = session.get(AlertMention, (alert_id, mention_id))
@@ -164,9 +167,31 @@ def correct_mention(session: Session, *, store: MentionStore, alert_id: int, men
         attached.category = categories[0].value
         if alert.first_mention_id == mention_id:
             alert.category = categories[0].value
+    if rules is not None and alert.mention_count <= 1:
+        _recheck(session, alert, rules=rules, facts=facts_of(
+            mention, stored.analysis, sentiment=sentiment.value if sentiment else None,
+            categories=[c.value for c in categories] if categories is not None else None), now=now)
     session.flush()
     store.correct(mention_id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
     return example
+
+
+NO_LONGER_MATCHED = "更正后不再满足预警规则"
+
+
+def _recheck(session: Session, alert: Alert, *, rules: RuleSet, facts: Facts, now: datetime) -> None:
+    """The alert's reasons as the rules read the corrected mention, with the change in the trail: a
+    thank-you post corrected to 正面 no longer shows "高互动负面信息". The level and the status stay
+    the reviewer's call (dismiss, or keep it for another reason)."""
+    verdict = rules.evaluate(facts)
+    reasons = list(verdict.reasons) if verdict else [NO_LONGER_MATCHED]
+    if reasons == list(alert.reasons):
+        return
+    record(session, alert, actor=SYSTEM, action="recheck", now=now, from_value="、".join(alert.reasons),
+           to_value="、".join(reasons),
+           comment="按更正后的情感/类别，本信息不再满足任何预警规则，请复核是否排除" if verdict is None
+           else "按更正后的情感/类别重新匹配预警规则")
+    alert.reasons = reasons
 
 
 # -- operational alerts (other stages call these) -------------------------------------------

@@ -279,11 +279,11 @@ def comment(alert_id: int, body: CommentIn, session: WriteSession,
 
 @router.post("/{alert_id}/correct", responses=NOT_FOUND | CONFLICT, response_model=StoredMention,
              summary="Correct a mention's sentiment or categories (kept across re-crawls and for retraining)")
-def correct(alert_id: int, body: CorrectionIn, session: WriteSession, store: StoreDep,
+def correct(alert_id: int, body: CorrectionIn, session: WriteSession, store: StoreDep, rules: RulesDep,
             actor: Annotated[Actor, require_role(Role.pr)]) -> StoredMention:
     service.correct_mention(session, store=store, alert_id=alert_id, mention_id=body.mention_id, actor=actor,
                             now=now_shanghai(), sentiment=body.sentiment, categories=body.categories,
-                            comment=body.comment)
+                            comment=body.comment, rules=rules.refresh())
     session.commit()
     stored = store.get(body.mention_id)
     assert stored is not None

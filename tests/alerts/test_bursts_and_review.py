@@ -119,3 +119,39 @@ def test_correcting_a_mention_outside_the_alert_changes_nothing(loop: Loop) -> N
     assert loop.store.get("weibo:2").correction is None
     with loop.db.read() as session:
         assert session.scalars(select(LabelledExample)).all() == []
+
+
+def test_a_correction_checks_the_alert_again(loop: Loop) -> None:
+    outcome = loop.post(1, "泰安港华燃气费这个月多收了两百，表走得快，投诉也没人管")
+    with loop.db.read() as session:
+        before = list(session.get(Alert, outcome.alert_id).reasons)
+    assert before and service.NO_LONGER_MATCHED not in before
+    rules = loop.rules.refresh()
+    with loop.db.write() as session:  # the categories change, the rules still read a complaint
+        service.correct_mention(session, store=loop.store, alert_id=outcome.alert_id, mention_id="weibo:1",
+                                actor=actor("pr"), now=BASE_TIME, categories=[Category.billing], rules=rules)
+    with loop.db.write() as session:  # read as praise, no rule calls for the alert any more
+        service.correct_mention(session, store=loop.store, alert_id=outcome.alert_id, mention_id="weibo:1",
+                                actor=actor("pr"), now=BASE_TIME, sentiment=SentimentLabel.positive, rules=rules)
+    with loop.db.read() as session:
+        alert = session.get(Alert, outcome.alert_id)
+        events = service.alert_events(session, alert_id=outcome.alert_id)
+    assert alert.reasons == [service.NO_LONGER_MATCHED] and alert.status == "pending"  # the reviewer decides
+    (recheck,) = [e for e in events if e.action == "recheck"]
+    assert recheck.from_value == "、".join(before) and "请复核是否排除" in recheck.comment
+
+
+def test_a_correction_leaves_an_event_of_several_mentions_as_it_was(loop: Loop) -> None:
+    first = loop.post(1, "泰山港华燃气岱岳区停气三天，客服电话打不通", minutes_later=-60)
+    loop.post(2, "泰山港华燃气岱岳区停气三天，客服电话打不通！", minutes_later=-30)
+    with loop.db.read() as session:
+        alert = session.get(Alert, first.alert_id)
+        before = list(alert.reasons)
+    assert alert.mention_count == 2
+    rules = loop.rules.refresh()
+    with loop.db.write() as session:
+        service.correct_mention(session, store=loop.store, alert_id=first.alert_id, mention_id="weibo:1",
+                                actor=actor("pr"), now=BASE_TIME, sentiment=SentimentLabel.positive, rules=rules)
+    with loop.db.read() as session:
+        assert session.get(Alert, first.alert_id).reasons == before
+        assert "recheck" not in [e.action for e in service.alert_events(session, alert_id=first.alert_id)]
