@@ -41,6 +41,7 @@ from alerts.rules.loader import RuleBook
 from alerts.service import record
 from alerts.tickets import service as tickets
 from alerts.tickets.models import Ticket, TicketStatus
+from nlp.clean import clean_text
 from yuqing.ingest import Ingested
 from yuqing.records import Analysis, Mention
 from yuqing.settings import Settings
@@ -70,8 +71,12 @@ def primary_category(codes: list[str]) -> str:
     return ranked[0] if ranked else ""
 
 
+def _raw(mention: Mention) -> str:
+    return f"{mention.title} {mention.text}" if mention.title else mention.text
+
+
 def _summary(mention: Mention) -> str:
-    body = notices.snippet(f"{mention.title} {mention.text}" if mention.title else mention.text, 300)
+    body = notices.snippet(_raw(mention), 300)
     source = notices.PLATFORM_ZH.get(mention.platform, mention.platform.value)
     author = mention.author.name or "匿名"
     return f"{body}\n来源：{source} @{author} {mention.published_at:%m-%d %H:%M} {mention.url}".strip()
@@ -114,7 +119,9 @@ def open_alert(session: Session, *, mention: Mention, analysis: Analysis, facts:
     life = verdict.life_safety
     alert = Alert(kind=(AlertKind.life_safety if life else AlertKind.mention).value, level=verdict.level.value,
                   status=AlertStatus.pending.value, rule_ids=list(verdict.rule_ids), reasons=list(verdict.reasons),
-                  title=notices.title_for(category=category, place=analysis.place, text=facts.text, life_safety=life),
+                  # the post's own wording (full-width punctuation, case), not the rules' normalised text
+                  title=notices.title_for(category=category, place=analysis.place, text=clean_text(_raw(mention)),
+                                          life_safety=life),
                   summary=_summary(mention), category=category, place=analysis.place,
                   fingerprint=analysis.fingerprint, event_key=analysis.event_id, mention_count=1,
                   first_mention_id=mention.id,

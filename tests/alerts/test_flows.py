@@ -48,6 +48,7 @@ def test_a_negative_complaint_opens_one_alert_and_reposts_attach_to_it(loop: Loo
     assert other.category == "outage" and other.place == "泰山区 温泉路"
     assert alert.mention_count == 2 and alert.category == "outage" and alert.place == "岱岳区"
     assert alert.title.startswith("停气降压（岱岳区）：") and alert.department == "dispatch"
+    assert alert.title.removeprefix("停气降压（岱岳区）：") == OUTAGE[:len(alert.title) - 10]  # as written
     assert "strong-complaint" in alert.rule_ids and "明确的服务投诉" in alert.reasons
     with loop.db.read() as session:
         attached = [m.mention_id for m in service.alert_mentions(session, alert_id=alert.id)]
