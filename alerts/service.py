@@ -49,7 +49,7 @@ from alerts.tickets import service as tickets
 from alerts.tickets.models import Ticket, TicketStatus
 from alerts.transitions import ALERT_ACTIONS
 from store.base import MentionStore
-from yuqing.records import Category, Correction, Role, SentimentLabel
+from yuqing.records import Category, Correction, Role, SentimentLabel, StoredMention
 from yuqing.settings import Settings
 
 COMMENT_LIMIT = 4000  # the longest comment, reason or note on an alert (the page's forms allow the same)
@@ -155,13 +155,7 @@ def correct_mention(session: Session, *, store: MentionStore, alert_id: int, men
                 data={"mention_id": mention_id, "sentiment": sentiment.value if sentiment else None,
                       "categories": [c.value for c in categories] if categories is not None else None})
     mention = stored.mention
-    example = LabelledExample(
-        mention_id=mention_id, platform=mention.platform.value,
-        text=f"{mention.title}\n{mention.text}" if mention.title else mention.text,
-        sentiment=sentiment.value if sentiment else None,
-        categories=[c.value for c in categories] if categories is not None else None,
-        model_sentiment=stored.analysis.sentiment.label.value, model_categories=stored.analysis.category_codes,
-        alert_id=alert_id, by=actor.name, at=now)
+    example = _labelled(stored, sentiment=sentiment, categories=categories, actor=actor, now=now, alert_id=alert_id)
     session.add(example)
     if categories and attached.category != categories[0].value:
         attached.category = categories[0].value
@@ -174,6 +168,35 @@ def correct_mention(session: Session, *, store: MentionStore, alert_id: int, men
     session.flush()
     store.correct(mention_id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
     return example
+
+
+def correct_listed_mention(session: Session, *, store: MentionStore, mention_id: str, actor: Actor, now: datetime,
+                           sentiment: SentimentLabel | None = None,
+                           categories: list[Category] | None = None) -> LabelledExample:
+    """A correction made from the mention list, on a mention that need not be part of an alert:
+    stored in the index and kept as a labelled example, exactly as one made on an alert."""
+    if sentiment is None and categories is None:
+        raise Invalid("请指定要更正的情感或类别")
+    stored = store.get(mention_id)
+    if stored is None:
+        raise NotFound(f"信息 {mention_id[:80]} 不存在")
+    example = _labelled(stored, sentiment=sentiment, categories=categories, actor=actor, now=now, alert_id=None)
+    session.add(example)
+    session.flush()
+    store.correct(mention_id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
+    return example
+
+
+def _labelled(stored: StoredMention, *, sentiment: SentimentLabel | None, categories: list[Category] | None,
+              actor: Actor, now: datetime, alert_id: int | None) -> LabelledExample:
+    mention = stored.mention
+    return LabelledExample(
+        mention_id=mention.id, platform=mention.platform.value,
+        text=f"{mention.title}\n{mention.text}" if mention.title else mention.text,
+        sentiment=sentiment.value if sentiment else None,
+        categories=[c.value for c in categories] if categories is not None else None,
+        model_sentiment=stored.analysis.sentiment.label.value, model_categories=stored.analysis.category_codes,
+        alert_id=alert_id, by=actor.name, at=now)
 
 
 NO_LONGER_MATCHED = "更正后不再满足预警规则"

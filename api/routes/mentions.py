@@ -1,4 +1,4 @@
-"""Mentions: the filtered, paged list and one mention in full."""
+"""Mentions: the filtered, paged list, one mention in full, and PR staff's corrections."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from api.deps import SettingsDep, StoreDep
+from alerts import service
+from alerts.actor import Actor
+from alerts.db import now_shanghai
+from api.deps import SettingsDep, StoreDep, WriteSession
 from api.query import FiltersDep, shown
+from api.security import require_role
 from store.base import Sort
-from yuqing.records import StoredMention
+from yuqing.records import Category, Role, SentimentLabel, StoredMention
 
 router = APIRouter(prefix="/api/mentions", tags=["mentions"])
 
@@ -47,4 +51,23 @@ def get_mention(mention_id: str, store: StoreDep) -> StoredMention:
     stored = store.get(mention_id)
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"未找到信息：{shown(mention_id)}")
+    return stored
+
+
+class MentionCorrectionIn(BaseModel):
+    sentiment: SentimentLabel | None = None
+    categories: list[Category] | None = None
+
+
+@router.post("/{mention_id}/correct", response_model=StoredMention,
+             summary="Correct a mention's sentiment or categories from the list (kept across re-crawls and for "
+                     "retraining); on an alert, POST /api/alerts/{id}/correct also checks the alert again",
+             responses={404: {"description": "no mention with this id"}})
+def correct_mention(mention_id: str, body: MentionCorrectionIn, session: WriteSession, store: StoreDep,
+                    actor: Annotated[Actor, require_role(Role.pr)]) -> StoredMention:
+    service.correct_listed_mention(session, store=store, mention_id=mention_id, actor=actor, now=now_shanghai(),
+                                   sentiment=body.sentiment, categories=body.categories)
+    session.commit()
+    stored = store.get(mention_id)
+    assert stored is not None
     return stored

@@ -72,6 +72,7 @@ MATRIX = [
     call("DELETE", "/api/api-keys/{name}", {ADMIN}),
     call("GET", "/api/mentions", ALL),
     call("GET", "/api/mentions/{mention_id}", ALL),
+    call("POST", "/api/mentions/{mention_id}/correct", {PR}, {"sentiment": "negative"}),
     call("GET", "/api/stats/trend", ALL),
     call("GET", "/api/stats/keywords", ALL),
     call("GET", "/api/stats/facets/{facet}", ALL),

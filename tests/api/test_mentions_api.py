@@ -137,3 +137,33 @@ def test_remote_clients_are_treated_like_local_ones(tmp_path, store, sqlite_db) 
         assert remote.get("/api/mentions").status_code == 401
         sign_in(remote, sqlite_db, settings)
         assert remote.get("/api/mentions").status_code == 200
+
+
+def test_pr_staff_correct_a_mention_from_the_list(client: TestClient, sqlite_db, tmp_path) -> None:
+    from sqlalchemy import select
+
+    from alerts.models import LabelledExample
+
+    settings = make_settings(tmp_path / "data")
+    viewer = dict(client.headers)
+    pr = sign_in(client, sqlite_db, settings, "pr")
+    praise = client.get("/api/mentions", params={"q": "抢修师傅", "size": 1}).json()["items"][0]
+    mention_id = praise["mention"]["id"]
+    answer = client.post(f"/api/mentions/{mention_id}/correct", json={"sentiment": "negative",
+                                                                      "categories": ["maintenance"]}, headers=pr)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["sentiment"] == "negative" and answer.json()["categories"] == ["maintenance"]
+    assert client.get(f"/api/mentions/{mention_id}").json()["correction"]["by"] == "pr-all"
+    with sqlite_db.read() as session:
+        (example,) = session.scalars(select(LabelledExample)).all()
+        assert (example.mention_id, example.alert_id, example.sentiment) == (mention_id, None, "negative")
+    # bad requests change nothing: nothing to correct, an unknown code, an unknown mention, a viewer
+    for body, path in (({}, mention_id), ({"categories": ["leak"]}, mention_id),
+                       ({"sentiment": "positive"}, "weibo:nope")):
+        refused = client.post(f"/api/mentions/{path}/correct", json=body, headers=pr)
+        assert refused.status_code in (404, 422) and refused.json()["detail"].isascii() is False
+    assert client.post(f"/api/mentions/{mention_id}/correct", json={"sentiment": "positive"},
+                       headers=viewer).status_code == 403
+    assert client.get(f"/api/mentions/{mention_id}").json()["sentiment"] == "negative"
+    with sqlite_db.read() as session:
+        assert len(session.scalars(select(LabelledExample)).all()) == 1

@@ -5,7 +5,7 @@
 // correct a mention's sentiment or categories.
 import { getJSON, postJSON } from "./api.js";
 import { el, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
-import { mentionItem } from "./mentions.js";
+import { correctedTag, correctionForm, mentionItem } from "./mentions.js";
 
 const PAGE_SIZE = 20;
 const form = document.getElementById("alert-filters");
@@ -138,30 +138,14 @@ function actions(alert) {
   document.getElementById("alert-actions").replaceChildren(...forms);
 }
 
-// The correction controls under one mention (PR staff): effective sentiment and categories.
-function correction(alert, item) {
-  const stored = item.stored;
-  const sentiment = el("select", { name: "sentiment" }, ...Object.entries(LABELS.sentiment).map(([value, name]) =>
-    el("option", { value, selected: value === stored.sentiment }, name)));
-  const boxes = Object.entries(LABELS.category).map(([value, name]) => el("label", { class: "check" },
-    el("input", { type: "checkbox", name: "category", value, checked: stored.categories.includes(value) }), name));
-  return el("details", { class: "correct" }, el("summary", {}, "更正情感/类别"),
-    el("form", { class: "action-form", onsubmit: (event) => {
-      event.preventDefault();
-      const categories = boxes.map((b) => b.firstChild).filter((b) => b.checked).map((b) => b.value);
-      act(`/api/alerts/${alert.id}/correct`, { mention_id: stored.mention.id, sentiment: sentiment.value, categories },
-          () => "已更正（重新抓取后仍保留，并作为标注样本）");
-    } }, field("情感", sentiment), el("div", { class: "checks" }, ...boxes),
-    el("button", { type: "submit" }, "保存更正")));
-}
-
 function mentionRow(alert, item) {
   if (!item.stored) return el("li", { class: "mention missing" }, `信息 ${item.mention_id} 已不在索引中`);
   const node = mentionItem(item.stored);
-  if (item.stored.correction) {
-    node.querySelector(".meta").append(el("span", { class: "tag corrected" }, `已由 ${item.stored.correction.by} 更正`));
+  node.querySelector(".meta").append(correctedTag(item.stored) || "");
+  if (alert.allowed_actions.includes("correct")) {
+    node.append(correctionForm(item.stored, (labels) => act(`/api/alerts/${alert.id}/correct`,
+      { mention_id: item.stored.mention.id, ...labels }, () => "已更正（重新抓取后仍保留，并作为标注样本）")));
   }
-  if (alert.allowed_actions.includes("correct")) node.append(correction(alert, item));
   return node;
 }
 

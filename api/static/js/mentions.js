@@ -1,5 +1,6 @@
-// One mention as a list item: when, where, who, sentiment, categories, text, engagement, link.
-import { el, fmtNumber, fmtTime, highlighted, label } from "./common.js";
+// One mention as a list item (when, where, who, sentiment, categories, text, engagement, link),
+// and PR staff's correction form for it.
+import { el, fmtNumber, fmtTime, highlighted, LABELS, label } from "./common.js";
 
 const safeUrl = (url) => (/^https?:\/\//i.test(url || "") ? url : null);
 
@@ -24,3 +25,21 @@ export function mentionItem(item) {
       el("span", {}, `转发 ${fmtNumber(m.reposts)} · 评论 ${fmtNumber(m.comments)} · 点赞 ${fmtNumber(m.likes)}`),
       url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "原文") : null));
 }
+
+// Controls to correct a mention's sentiment and categories (PR staff); `save` gets the new labels.
+export function correctionForm(item, save) {
+  const sentiment = el("select", { name: "sentiment" }, ...Object.entries(LABELS.sentiment).map(([value, name]) =>
+    el("option", { value, selected: value === item.sentiment }, name)));
+  const boxes = Object.entries(LABELS.category).map(([value, name]) => el("label", { class: "check" },
+    el("input", { type: "checkbox", name: "category", value, checked: item.categories.includes(value) }), name));
+  return el("details", { class: "correct" }, el("summary", {}, "更正情感/类别"),
+    el("form", { class: "action-form", onsubmit: (event) => {
+      event.preventDefault();
+      const categories = boxes.map((b) => b.firstChild).filter((b) => b.checked).map((b) => b.value);
+      save({ sentiment: sentiment.value, categories });
+    } }, el("label", { class: "field" }, "情感", sentiment), el("div", { class: "checks" }, ...boxes),
+    el("button", { type: "submit" }, "保存更正")));
+}
+
+export const correctedTag = (item) =>
+  (item.correction ? el("span", { class: "tag corrected" }, `已由 ${item.correction.by} 更正`) : null);

@@ -1,13 +1,13 @@
 // 舆情总览: the filter bar drives every chart; clicking a chart element (or a keyword, or an
 // event) adds a drill-down chip that filters the mention list below the charts.
-import { getJSON } from "./api.js";
+import { getJSON, postJSON } from "./api.js";
 import { barOption, COLORS, draw, pieOption, share, trendOption } from "./charts.js";
 import { el, fmtNumber, fmtTime, initShell, LABELS, label, readHash, shanghaiDay, toast, writeHash } from "./common.js";
-import { mentionItem } from "./mentions.js";
+import { correctedTag, correctionForm, mentionItem } from "./mentions.js";
 
 const PAGE_SIZE = 20;
 const form = document.getElementById("filters");
-const state = { drill: {}, page: 1, sort: "newest" };
+const state = { drill: {}, page: 1, sort: "newest", user: null };
 const DRILL_NAMES = { day: "日期", sentiment: "情感", platform: "平台", category: "类别", place: "地点",
                       author: "作者", q: "关键词", event: "事件" };
 
@@ -134,6 +134,23 @@ function drawChips() {
   }));
 }
 
+// A mention of the list; PR staff may correct it here (kept across re-crawls, a labelled example).
+function listItem(item) {
+  const node = mentionItem(item);
+  node.querySelector(".meta").append(correctedTag(item) || "");
+  if (state.user?.role !== "pr") return node;
+  node.append(correctionForm(item, async (labels) => {
+    try {
+      await postJSON(`/api/mentions/${encodeURIComponent(item.mention.id)}/correct`, labels);
+      toast("已更正（重新抓取后仍保留，并作为标注样本）");
+      await loadMentions();
+    } catch (error) {
+      toast(`更正未保存：${error.message}`, "error");
+    }
+  }));
+  return node;
+}
+
 async function loadMentions() {
   if (rangeProblem()) {  // the figures and the list shown stay as they were
     setBusy("mention-section", "invalid");
@@ -154,7 +171,7 @@ async function loadMentions() {
       items = page.items;
       total = page.total;
     }
-    list.replaceChildren(...items.map(mentionItem));
+    list.replaceChildren(...items.map(listItem));
     if (!items.length) list.append(el("li", { class: "empty" }, "没有符合条件的信息"));
     document.getElementById("mention-total").textContent = `共 ${fmtNumber(total)} 条`;
     document.getElementById("mention-total").dataset.total = total;
@@ -265,7 +282,8 @@ async function main() {
   });
   document.getElementById("prev").addEventListener("click", () => { state.page -= 1; loadMentions(); });
   document.getElementById("next").addEventListener("click", () => { state.page += 1; loadMentions(); });
-  if (await initShell()) await refresh();
+  state.user = await initShell();
+  if (state.user) await refresh();
 }
 
 main();
