@@ -107,6 +107,12 @@ class Ingestor:
         if known and (known.analysis.event_id or known.analysis.duplicate_of):
             return analysis.model_copy(update={"event_id": known.analysis.event_id,
                                                "duplicate_of": known.analysis.duplicate_of})
+        parent = self.store.get(mention.parent_id) if mention.parent_id else None
+        if parent is not None and parent.analysis.event_id:
+            # A comment answers its post: it joins the post's event, and the same short reply under
+            # other posts ("出来给个说法") is neither its copy nor an event of its own.
+            return analysis.model_copy(update={"event_id": parent.analysis.event_id if analysis.relevant else "",
+                                               "duplicate_of": ""})
         since, until = mention.published_at - EVENT_WINDOW, mention.published_at + EVENT_WINDOW
         candidates = self.store.near_duplicates(analysis.fingerprint, since, until)
         categories = [c for c in analysis.category_codes if c != Category.other]

@@ -78,3 +78,20 @@ def test_the_wired_ingestor_evaluates_new_mentions_into_alerts(tmp_path) -> None
     assert [(a.kind, a.level, a.mention_count) for a in alerts] == [("life_safety", "red", 1)]
     assert [(t.department, t.emergency) for t in tickets] == [("repair", True)]
     assert (tmp_path / "data" / "alert_rules.yaml").is_file()
+
+
+def test_a_comment_joins_its_posts_event(store, analyzer: Analyzer) -> None:
+    from yuqing.records import Kind
+
+    ingestor = Ingestor(analyzer, store)
+    reply = "@泰山港华燃气 出来给个说法"
+    ingestor.ingest([mention(1, "泰山港华燃气岱岳区停气三天，客服电话打不通", hours_ago=3),
+                     mention(2, "泰安港华燃气费这个月多收了两百，表走得快", hours_ago=2)])
+    ingestor.ingest([mention(n, reply, kind=Kind.comment, parent_id=f"weibo:{parent}", hours_ago=1)
+                     for n, parent in ((11, 1), (12, 2), (13, 1))])
+    events = {n: store.get(f"weibo:{n}").analysis for n in (1, 2, 11, 12, 13)}
+    assert events[11].event_id == events[13].event_id == events[1].event_id != events[2].event_id
+    assert events[12].event_id == events[2].event_id
+    assert not any(events[n].duplicate_of for n in (11, 12, 13))  # replies, not copies of each other
+    orphan = ingestor.ingest([mention(14, reply, kind=Kind.comment, parent_id="weibo:404")]).items[0][1]
+    assert orphan.relevant and orphan.event_id  # no post to join: linked as any mention is
