@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 MAX_ANALYSED_CHARS = 20_000  # longer articles are analysed on their head; the text is stored whole
@@ -109,3 +110,10 @@ def normalize(text: str) -> str:
     text = strip_urls(text[:MAX_ANALYSED_CHARS])
     text = unicodedata.normalize("NFKC", text).lower()
     return to_simplified(text)
+
+
+def alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of `words`, longest first (so 泰山港华燃气 wins over 港华); None
+    when there are none."""
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jieba
 
-from nlp.segment import USER_DICT, stopwords
+from nlp.segment import stopwords, user_dictionary
 
 _IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
 # Numbers, amounts and times (2.3, 四百多, 一个半, 十一点, 三天) carry no topic and would fill the
@@ -28,8 +28,7 @@ _PARTICLE_END = re.compile(r"^.{1,2}了$|^.[个着过]$|^不[用到要会能是]
 @lru_cache(maxsize=1)
 def _protected() -> frozenset[str]:
     """The gas-service dictionary (停气, 燃气费, 抄表 …): never dropped by the patterns above."""
-    lines = USER_DICT.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.split()[0] for line in lines if line.strip())
+    return frozenset(word for word, _, _ in user_dictionary())
 
 
 def is_filler(word: str) -> bool:

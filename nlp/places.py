@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from nlp.clean import alternation
+
 GAZETTEER = Path(__file__).parent / "data" / "places.tsv"
 _LEVELS = {"city": 0, "district": 1, "street": 2, "road": 3, "landmark": 3, "compound": 4}
 CITY_WIDE = "市级/未细分"  # the district of a mention that names only the city
@@ -78,16 +80,11 @@ def _shipped() -> dict[str, Place]:
     return load_gazetteer()
 
 
-def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
-    words = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, words))) if words else None
-
-
 class PlaceFinder:
     def __init__(self, gazetteer: dict[str, Place], masked_names: Iterable[str] = ()) -> None:
         self.gazetteer = gazetteer
-        self._places = _alternation(gazetteer)
-        self._masked = _alternation(masked_names)
+        self._places = alternation(gazetteer)
+        self._masked = alternation(masked_names)
         # For `mask`: the company's own names first, so 泰山 inside 泰山港华燃气 stays.
         own, places = self._masked, self._places
         self._names_and_places = re.compile(

@@ -25,14 +25,24 @@ STOPWORDS = DATA_DIR / "stopwords.txt"
 _PUNCT_OR_SPACE = re.compile(r"^[\s\W_]+$")
 
 
+@lru_cache(maxsize=1)
+def user_dictionary() -> tuple[tuple[str, int, str | None], ...]:
+    """The shipped gas-service dictionary (停气, 燃气费, 抄表员 …): word, frequency, part of speech."""
+    entries = []
+    for line in USER_DICT.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            word, freq, *tag = line.split()
+            entries.append((word, int(freq), tag[0] if tag else None))
+    return tuple(entries)
+
+
 class Segmenter:
     """Tokenizer loaded with the user dictionary plus extra words (names, places)."""
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         self._tokenizer = rjieba.Jieba()
-        for line in USER_DICT.read_text(encoding="utf-8").splitlines():
-            word, freq, *tag = line.split()
-            self._tokenizer.add_word(word, int(freq), tag[0] if tag else None)
+        for word, freq, tag in user_dictionary():
+            self._tokenizer.add_word(word, freq, tag)
         for word in extra_words:
             if word and not word.isspace():
                 self._tokenizer.add_word(word, 5000, None)

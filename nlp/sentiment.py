@@ -3,11 +3,11 @@ a score in [0, 1] (0 most negative, 1 most positive)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
+from nlp.clean import alternation
 from yuqing.records import SentimentLabel
 
 # SnowNLP answers P(positive); this band around 0.5 is called neutral.
@@ -21,11 +21,8 @@ def own_name_remover(names: Iterable[str]) -> Callable[[str], str]:
     run time alike. Every mention we keep names the company, so the name says nothing about how
     the writer feels; left in, the model learned from our examples that 泰山港华燃气 reads
     positive and 燃气公司 negative, and a complaint that named the company in full read as praise."""
-    ordered = sorted({name for name in names if name}, key=len, reverse=True)
-    if not ordered:
-        return lambda text: text
-    pattern = re.compile("|".join(map(re.escape, ordered)))
-    return lambda text: pattern.sub("", text)
+    pattern = alternation(names)
+    return (lambda text: pattern.sub("", text)) if pattern else (lambda text: text)
 
 
 class SentimentScorer(Protocol):

@@ -94,14 +94,13 @@ TEXT_LIMITS = {"comment": 4000, "reply": 8000, "public_response": 8000, "visit_r
 
 
 def _require(action: Action, fields: dict[str, Any]) -> None:
-    names = FIELD_NAMES
     for field, limit in TEXT_LIMITS.items():
         value = fields.get(field)
-        check_length(value if isinstance(value, str) else None, limit=limit, name=names[field])
+        check_length(value if isinstance(value, str) else None, limit=limit, name=FIELD_NAMES[field])
     for field in action.needs:
         value = fields.get(field)
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise Invalid(f"“{action.zh}”需要填写{names.get(field, field)}")
+            raise Invalid(f"“{action.zh}”需要填写{FIELD_NAMES.get(field, field)}")
     satisfaction = fields.get("satisfaction")
     if satisfaction is not None and not 1 <= int(satisfaction) <= 5:
         raise Invalid("满意度为 1–5 分")
