@@ -74,13 +74,18 @@ async function showTarget(name) {
   }
 }
 
-function drawCrawl(report, configured) {
+// Only an administrator edits the configuration, so only they are told which setting to fill in.
+function setupHint(user, setting) {
+  return user.role === "admin" ? `（配置文件 ${setting}）` : "，如需开通请联系系统管理员";
+}
+
+function drawCrawl(report, configured, user) {
   const body = document.querySelector("#crawl tbody");
   const summary = document.getElementById("crawl-summary");
   if (!report) {
     summary.textContent = configured ? "尚未巡检" : "未配置巡检";
     body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "empty" }, configured
-      ? "尚无巡检结果" : "未配置全站巡检（[sites.crawl] 的 start_urls），如需检查失效链接请联系管理员")));
+      ? "尚无巡检结果" : `未配置全站巡检${setupHint(user, "[sites.crawl] 的 start_urls")}`)));
     return;
   }
   summary.textContent = `${fmtTime(report.finished_at)} · 页面 ${report.pages} · 资源 ${report.resources} · ` +
@@ -92,7 +97,8 @@ function drawCrawl(report, configured) {
 }
 
 async function main() {
-  if (!(await initShell())) return;
+  const user = await initShell();
+  if (!user) return;
   const summary = document.getElementById("sites-summary");
   summary.dataset.state = "loading";
   try {
@@ -103,9 +109,9 @@ async function main() {
     const body = document.querySelector("#sites tbody");
     body.replaceChildren(...data.targets.map(row));
     if (!data.targets.length) {
-      body.append(el("tr", {}, el("td", { colspan: 10, class: "empty" }, "未配置检查目标（[[sites.targets]]）")));
+      body.append(el("tr", {}, el("td", { colspan: 10, class: "empty" }, `未配置检查目标${setupHint(user, "[[sites.targets]]")}`)));
     }
-    drawCrawl(crawl, data.crawl_configured);
+    drawCrawl(crawl, data.crawl_configured, user);
     summary.dataset.state = "ready";
     const failing = data.targets.find((t) => t.last && t.last.status !== "ok");
     if (failing) showTarget(failing.name);

@@ -188,3 +188,5 @@ def test_site_uptime_has_one_format_and_says_what_it_covers(page, service: Servi
         .startswith("100.0%")
     assert page.inner_text("#crawl-summary") == "未配置巡检"
     assert "未配置全站巡检" in page.inner_text("#crawl")
+    # PR staff cannot edit the configuration: they are sent to the administrator, not to a setting
+    assert "联系系统管理员" in page.inner_text("#crawl") and "[sites" not in page.inner_text("#crawl")
