@@ -136,7 +136,7 @@ def visualizations() -> list[dict]:
                        "每日信息数，按情感（复核更正后的情感）堆叠"),
         _pie("yuqing-vis-sentiment-share", "情感占比", "sentiment", 3, "情感"),
         _pie("yuqing-vis-platforms", "平台分布", "platform", 10, "平台"),
-        _bars("yuqing-vis-categories", "投诉类别", "categories", len(CATEGORY_NAMES_ZH), "投诉类别"),
+        _bars("yuqing-vis-categories", "业务类别", "categories", len(CATEGORY_NAMES_ZH), "业务类别"),
         _bars("yuqing-vis-regions", "IP属地分布", "region", 15, "IP属地", skip_empty=True),
         _bars("yuqing-vis-places", "地点分布（区县/街道/小区）", "analysis.place", 15, "地点", skip_empty=True),
         _visualization("yuqing-vis-top-authors", "活跃作者", "table", table,
@@ -176,7 +176,7 @@ def dashboard(panels: list[dict]) -> dict:
                         "panelRefName": f"panel_{n}"})
         references.append({"name": f"panel_{n}", "type": kinds[object_id], "id": object_id})
     return _object("dashboard", DASHBOARD_ID, {
-        "title": "舆情总览", "description": "相关信息的声量、情感、平台、投诉类别、地区、作者与关键词（默认近 30 天）",
+        "title": "舆情总览", "description": "相关信息的声量、情感、平台、业务类别、地区、作者与关键词（默认近 30 天）",
         "hits": 0, "version": 1, "timeRestore": True, "timeFrom": "now-30d", "timeTo": "now",
         "refreshInterval": {"pause": True, "value": 0},
         "optionsJSON": _json({"useMargins": True, "syncColors": False, "syncCursor": True, "syncTooltips": False,

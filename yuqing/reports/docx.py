@@ -69,7 +69,7 @@ def render_docx(b: Briefing, *, charts: dict[str, bytes | None], chart_note: str
            [[t.day.isoformat(), t.negative, t.neutral, t.positive, t.total] for t in b.trend])
     document.add_heading("三、分布", level=1)
     _picture(document, charts.get("categories"), "")
-    _table(document, ["投诉类别", "条数"], [[c.value, c.count] for c in b.categories], "本期无投诉类别")
+    _table(document, ["业务类别", "条数"], [[c.value, c.count] for c in b.categories], "本期无业务类别")
     _table(document, ["平台", "条数"], [[c.value, c.count] for c in b.platforms], "本期无相关信息")
     _table(document, ["区县", "条数"], [[c.value, c.count] for c in b.districts], "本期无地点信息")
     document.add_heading("四、重点负面事件", level=1)

@@ -36,7 +36,7 @@ def summary(b: Briefing) -> str:
                 f"其中负面 {f.negative} 条，占 {share(f)}；中性 {f.neutral} 条，正面 {f.positive} 条。")
         if b.categories:
             top = "、".join(f"「{c.value}」{c.count} 条" for c in b.categories[:3])
-            text += f"投诉类别主要为{top}。"
+            text += f"业务类别主要为{top}。"
         if b.events:
             text += f"负面事件 {len(b.events)} 起，信息最多的是“{b.events[0].summary}”（{b.events[0].mentions} 条）。"
     incidents = len(b.sites.incidents)

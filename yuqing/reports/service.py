@@ -29,7 +29,7 @@ def report_store(settings: Settings) -> ReportStore:
 
 def charts(briefing: Briefing) -> tuple[dict[str, bytes | None], str]:
     """The PNG charts of a briefing and, when they cannot be drawn, why."""
-    drawn = {"trend": trend_png(briefing.trend), "categories": bars_png(briefing.categories, "投诉类别分布")}
+    drawn = {"trend": trend_png(briefing.trend), "categories": bars_png(briefing.categories, "业务类别分布")}
     return drawn, ("" if cjk_font() else NO_FONT)
 
 

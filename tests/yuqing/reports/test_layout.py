@@ -42,7 +42,7 @@ def test_every_category_is_in_the_distribution_table(settings, loaded, sites) ->
     for count in b.categories:
         assert f"<td>{count.value}</td><td class=\"n\">{count.count}</td>" in table, count.value
     document = Document(io.BytesIO(render_docx(b, charts={})))
-    category_table = next(t for t in document.tables if t.rows[0].cells[0].text == "投诉类别")
+    category_table = next(t for t in document.tables if t.rows[0].cells[0].text == "业务类别")
     assert [r.cells[0].text for r in category_table.rows[1:]] == [c.value for c in b.categories]
 
 
