@@ -3,7 +3,7 @@
 // user's role may take now (the API's `allowed_actions`, with the fields each one needs from the
 // transition table); the departments' figures (督办考核) and the tickets closed last.
 import { getJSON, postJSON } from "./api.js";
-import { countdown, el, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
+import { countdown, el, fmtNumber, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
 
 const form = document.getElementById("ticket-filters");
 const state = { user: null, selected: null, departments: [] };
@@ -121,7 +121,7 @@ function sourceFacts(source) {
     return [["来源", `${source.kind_zh}（${source.check}）`], ["检查地址", link(source.url)],
             ["最近错误", source.text], ["最近失败", source.seen_at ? fmtTime(source.seen_at) : ""]];
   }
-  const followers = source.author_followers ? `，粉丝 ${source.author_followers}` : "";
+  const followers = source.author_followers ? `，粉丝 ${fmtNumber(source.author_followers)}` : "";
   const verified = source.author_verified ? `，${source.author_verified}` : "";
   return [["来源", source.platform_zh || source.kind_zh],
           ["作者", source.author ? `${source.author}${followers}${verified}` : ""],

@@ -38,6 +38,8 @@ def test_a_handler_reads_the_post_and_follows_the_address(page, service: Service
     shown = facts(page)
     assert source["text"] in shown["原文"] and shown["作者"].startswith(source["author"])
     assert shown["来源"] == "微博" and shown["发布时间"]
+    if source["author_followers"]:  # grouped by thousands, as in the overview's list
+        assert f"粉丝 {source['author_followers']:,}" in shown["作者"]
     assert page.locator("#ticket-facts a[href^='http']").get_attribute("href") == source["url"]
     assert "来源预警" not in shown and page.locator("#ticket-facts a[href^='/alerts']").count() == 0
     page.evaluate(f"location.hash = 'id={second}'")  # typed into the address bar
