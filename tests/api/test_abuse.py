@@ -109,7 +109,7 @@ def test_an_expired_token_is_refused(server) -> None:
 
 def test_no_cookie_is_ever_set_and_ambient_credentials_do_nothing(server) -> None:
     """CSRF needs a credential the browser adds by itself (a cookie). The API sets none: the
-    pages send the token from sessionStorage as an Authorization header, which another site
+    pages send the token from localStorage as an Authorization header, which another site
     can neither read nor make the browser add."""
     url, _ = server
     with httpx.Client(base_url=url) as browser:

@@ -1,18 +1,25 @@
 // The one place that knows how the pages obtain, keep and send credentials.
 //
 // The login page posts the user name and password to `POST /api/auth/login`; the returned
-// `access_token` is kept in sessionStorage (gone when the tab closes) until its `expires_at`
-// and sent as `Authorization: Bearer <token>`. `GET /api/auth/me` says who is logged in (role,
-// department); `POST /api/auth/logout` ends the token. Nothing else in the pages touches
-// credentials.
+// `access_token` is kept in localStorage until its `expires_at` (a working day, `auth.token_hours`)
+// and sent as `Authorization: Bearer <token>`. localStorage, not sessionStorage: a ticket link
+// opened from a notification e-mail or in a new tab is a new tab, and staff should not log in
+// for each one. `GET /api/auth/me` says who is logged in (role, department); `POST
+// /api/auth/logout` ends the token on the server, and logging out in one tab sends every other
+// tab of the site to the login page. Nothing else in the pages touches credentials.
 
 const KEY = "yuqing.auth";
+const storage = window.localStorage;
+
+window.addEventListener("storage", (event) => {
+  if (event.key === KEY && !event.newValue && window.location.pathname !== "/login") toLogin();
+});
 
 function load() {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+    const saved = JSON.parse(storage.getItem(KEY) || "null");
     if (saved && saved.expiresAt && Date.parse(saved.expiresAt) <= Date.now()) {
-      sessionStorage.removeItem(KEY);
+      storage.removeItem(KEY);
       return null;
     }
     return saved;
@@ -22,7 +29,7 @@ function load() {
 }
 
 function save(value) {
-  sessionStorage.setItem(KEY, JSON.stringify(value));
+  storage.setItem(KEY, JSON.stringify(value));
 }
 
 export function authHeaders() {
@@ -57,7 +64,7 @@ export async function currentUser() {
   if (saved.user) return saved.user;
   const response = await fetch("/api/auth/me", { headers: authHeaders() });
   if (response.status === 401) {
-    sessionStorage.removeItem(KEY);
+    storage.removeItem(KEY);
     return null;
   }
   if (!response.ok) throw new Error(await detailOf(response));
@@ -68,14 +75,14 @@ export async function currentUser() {
 
 export async function logout() {
   if (load()) await fetch("/api/auth/logout", { method: "POST", headers: authHeaders() }).catch(() => {});
-  sessionStorage.removeItem(KEY);
+  storage.removeItem(KEY);
   window.location.assign("/login");
 }
 
 // Send the browser to the login page, coming back here afterwards: the whole address, with the
 // filters kept after "#" (a shared overview link opens as it was shared).
 export function toLogin() {
-  sessionStorage.removeItem(KEY);
+  storage.removeItem(KEY);
   const here = window.location.pathname + window.location.search + window.location.hash;
   window.location.assign(`/login?next=${encodeURIComponent(here)}`);
 }

@@ -44,13 +44,18 @@ def test_login_is_required_and_a_wrong_password_is_refused(page, service: Servic
     login(page, service, next_path="//evil.example/")  # only same-site paths are followed
     page.wait_for_url(f"{service.url}/")
     page.wait_for_selector("#user-name:has-text('舆情专员')")
-    saved = page.evaluate("JSON.parse(sessionStorage.getItem('yuqing.auth'))")
+    saved = page.evaluate("JSON.parse(localStorage.getItem('yuqing.auth'))")
     assert saved["token"] and saved["user"]["username"] == "pr1" and saved["user"]["role"] == "pr"
     assert "not-the-password" not in page.content()
+    other = page.context.new_page()  # a link opened in a new tab (from an e-mail, say): no second login
+    other.goto(f"{service.url}/tickets")
+    other.wait_for_selector("#user-name:has-text('舆情专员')")
+    assert other.url == f"{service.url}/tickets"
     page.click("#logout")  # the token ends on the server, not only in the tab
     page.wait_for_url(f"{service.url}/login")
     gone = httpx.get(f"{service.url}/api/auth/me", headers={"Authorization": f"Bearer {saved['token']}"})
-    assert gone.status_code == 401 and page.evaluate("sessionStorage.getItem('yuqing.auth')") is None
+    assert gone.status_code == 401 and page.evaluate("localStorage.getItem('yuqing.auth')") is None
+    other.wait_for_url(f"{service.url}/login?next=%2Ftickets")  # and the other tab follows
 
 
 def test_overview_draws_the_demo_data_with_the_apis_numbers(page, service: Service) -> None:

@@ -128,7 +128,7 @@ def test_an_alert_becomes_a_ticket_worked_and_closed_by_the_right_roles(page, se
     page.wait_for_selector("#ticket-detail[data-status=resolved]")
     before = service.api(f"/api/tickets/{ticket}")
     refused = page.evaluate("""async id => {  // as if a button for it existed: the API refuses
-        const {token} = JSON.parse(sessionStorage.getItem('yuqing.auth'));
+        const {token} = JSON.parse(localStorage.getItem('yuqing.auth'));
         const r = await fetch(`/api/tickets/${id}/actions/close`, {method: 'POST', body: '{}',
             headers: {'Content-Type': 'application/json', Authorization: `Bearer ${token}`}});
         return [r.status, (await r.json()).detail]; }""", ticket)
