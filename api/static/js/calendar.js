@@ -16,8 +16,9 @@ function row(event) {
   const notes = [event.notice && `公告：${event.notice}`, event.wording && `口径：${event.wording}`].filter(Boolean);
   const cells = [
     el("td", {}, event.kind_zh), el("td", {}, event.title),
-    el("td", {}, event.areas.length ? event.areas.join("、") : "全部供气区域"),
-    el("td", {}, fmtTime(event.starts_at)), el("td", {}, fmtTime(event.ends_at)),
+    el("td", { dataset: { label: "区域" } }, event.areas.length ? event.areas.join("、") : "全部供气区域"),
+    el("td", { dataset: { label: "开始" } }, fmtTime(event.starts_at)),
+    el("td", { dataset: { label: "结束" } }, fmtTime(event.ends_at)),
     el("td", { class: "hide-narrow" }, event.categories.length
       ? event.categories.map((c) => label("category", c)).join("、") : "按类型默认"),
     el("td", { class: "hide-narrow" }, notes.length ? notes.join("；") : "—"),

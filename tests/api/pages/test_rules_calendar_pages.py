@@ -5,6 +5,7 @@ added, changed and deleted through the page, each checked against the API afterw
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 
 import httpx
@@ -121,6 +122,28 @@ def test_an_invalid_rule_file_is_refused_in_chinese_and_the_rules_stay(page, ser
     page.click("#rules-reset")
     assert page.input_value("#rules-text") == before["text"] and page.locator("#rules-error").is_hidden()
     assert console == [REFUSED]
+
+
+def test_a_broken_rule_file_on_disk_is_reported_and_the_last_valid_rules_shown(page, service: Service) -> None:
+    from yuqing.settings import load_settings
+    from yuqing.wiring import rules_path
+
+    path = rules_path(load_settings(service.config))
+    before = service.api("/api/alerts/rules", user="sup1")
+    path.write_text((FIXTURES / "rules" / "unknown_key.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # a different stamp, whatever the clock's resolution
+    try:
+        broken = service.api("/api/alerts/rules", user="sup1")
+        assert broken["error"] and "第 8 行" in broken["error"] and broken["spec"] == before["spec"]
+        login(page, service, user="sup1", next_path="/rules")
+        page.wait_for_selector("#rules-card[data-state=ready]")
+        assert page.locator("#rules-problem").is_visible()
+        assert page.inner_text("#rules-problem-text") == broken["error"]
+        assert _ids(page, "#rules") == [r["id"] for r in before["spec"]["rules"]]  # the last valid rules
+        screenshot(page, "rules-problem")
+    finally:
+        path.write_text(before["text"], encoding="utf-8")
+    assert service.api("/api/alerts/rules", user="sup1")["error"] is None
 
 
 def test_roles_see_only_the_pages_they_may_read(page, service: Service) -> None:
