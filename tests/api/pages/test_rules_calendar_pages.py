@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import PASSWORD
-from tests.api.pages.conftest import Service, _run, login, screenshot
+from tests.api.pages.conftest import Service, _run, login, logout, screenshot
 from tests.conftest import REPO
 from yuqing.records import SHANGHAI
 
@@ -155,8 +155,7 @@ def test_roles_see_only_the_pages_they_may_read(page, service: Service) -> None:
     page.wait_for_selector("#forbidden")
     assert "无权使用“预警规则”" in page.inner_text("#forbidden")
     assert httpx.get(f"{service.url}/api/alerts/rules", headers=service.headers("boss"), timeout=30).status_code == 403
-    page.goto(f"{service.url}/tickets")
-    page.click("#logout")
+    logout(page, service)
     login(page, service, user="kefu", next_path="/tickets")  # a handler reads neither
     page.wait_for_selector("#user-name:has-text('责任部门')")
     page.wait_for_selector("#nav a[href='/tickets']:not([hidden])", state="attached")
@@ -226,9 +225,13 @@ def test_a_dismissed_delete_keeps_the_entry(page, service: Service, admin: str) 
     try:
         login(page, service, user=admin, next_path="/calendar")
         page.wait_for_selector(f"#planned tr[data-id='{made['id']}']")
+        sent: list[str] = []
+        page.on("request", lambda request: sent.append(request.method))
         page.once("dialog", lambda dialog: dialog.dismiss())
         page.locator(f"#planned tr[data-id='{made['id']}'] [data-action=delete]").click()
-        page.wait_for_timeout(300)
+        page.reload()  # whatever the click did has been sent by now
+        page.wait_for_selector(f"#planned tr[data-id='{made['id']}']")
+        assert "DELETE" not in sent
         assert any(e["id"] == made["id"] for e in _listed(service, day))
         assert page.locator(f"#planned tr[data-id='{made['id']}']").count() == 1
     finally:
