@@ -24,6 +24,7 @@ from alerts.db import Database, now_shanghai
 from alerts.models import RuleVersion
 from alerts.rules.engine import RuleSet
 from alerts.rules.schema import RuleFile
+from alerts.rules.zh import reason_zh
 
 DEFAULT_RULES = Path(__file__).parent / "default_rules.yaml"
 log = logging.getLogger("yuqing.alerts.rules")
@@ -75,9 +76,7 @@ def parse_rules(text: str) -> RuleSet:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        message = "未知的键（请核对拼写）" if error["type"] == "extra_forbidden" else error["msg"]
-        if error["type"] == "missing":
-            message = "缺少必填项"
+        message = reason_zh(error)
         raise RuleFileError(_line_of(tree, tuple(error["loc"])), f"{where}: {message}" if where else message) from None
     return RuleSet(spec, text)
 

@@ -15,7 +15,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
 
 def _valid_id(value: str) -> str:
     if not _ID.match(value):
-        raise ValueError("an id is lower-case letters, digits, '-' and '_' (at most 63)")
+        raise ValueError("编号只能用小写字母、数字、“-”和“_”，以字母或数字开头，最多 63 个字符")
     return value
 
 
@@ -46,13 +46,13 @@ class Conditions(_Strict):
     @classmethod
     def _no_blank_words(cls, value: list[str]) -> list[str]:
         if any(not word.strip() for word in value):
-            raise ValueError("a keyword must not be empty")
+            raise ValueError("关键词不能为空")
         return [word.strip().lower() for word in value]
 
     @model_validator(mode="after")
     def _something(self) -> Conditions:
         if not self.model_dump(exclude_defaults=True):
-            raise ValueError("'when' needs at least one condition")
+            raise ValueError("when 下至少要有一个条件")
         return self
 
 
@@ -72,7 +72,7 @@ class Rule(_Strict):
     @model_validator(mode="after")
     def _life_safety_is_red(self) -> Rule:
         if self.lane == "life_safety" and self.level != Level.red:
-            raise ValueError("a life_safety rule must have level red")
+            raise ValueError("生命安全通道（lane: life_safety）的规则级别必须是 red")
         return self
 
 
@@ -104,6 +104,6 @@ class RuleFile(_Strict):
         seen: set[str] = set()
         for rule in [*self.rules, *self.bursts]:
             if rule.id in seen:
-                raise ValueError(f"rule id '{rule.id}' is used twice")
+                raise ValueError(f"规则编号 {rule.id} 重复使用")
             seen.add(rule.id)
         return self

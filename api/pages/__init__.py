@@ -20,11 +20,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from alerts.actor import ROLE_ZH
+from alerts.calendar.models import PLANNED_KIND_ZH
+from alerts.calendar.service import LEAD_HOURS, TAIL_HOURS
 from alerts.levels import LEVEL_ZH
 from alerts.models import ALERT_STATUS_ZH
+from alerts.rules.zh import BURST_GROUP_ZH, CONDITION_ZH, LANE_ZH
 from alerts.tickets.models import STATUS_ZH as TICKET_STATUS_ZH
 from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
 from alerts.transitions import ALERT_ACTION_ZH
+from api.routes.alerts import RULE_EDITORS, RULE_READERS
+from api.routes.calendar import CALENDAR_EDITORS, CALENDAR_READERS
 from yuqing import __version__
 from yuqing.records import CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
 
@@ -57,6 +62,7 @@ NAV = (
     NavItem("/tickets", "工单督办", tuple(Role)),
     NavItem("/sites", "站点健康", tuple(Role)),
     NavItem("/reports", "舆情简报", READERS),
+    NavItem("/rules", "预警规则", RULE_READERS), NavItem("/calendar", "运营日历", CALENDAR_READERS),
 )
 
 
@@ -71,20 +77,22 @@ def _labels() -> str:
               "alert_status": {k.value: v for k, v in ALERT_STATUS_ZH.items()},
               "alert_action": ALERT_ACTION_ZH,
               "ticket_status": {k.value: v for k, v in TICKET_STATUS_ZH.items()},
-              "ticket_action": actions}
+              "ticket_action": actions,
+              "planned_kind": {k.value: v for k, v in PLANNED_KIND_ZH.items()},
+              "rule_condition": CONDITION_ZH, "rule_lane": LANE_ZH, "burst_group": BURST_GROUP_ZH}
     return json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
 
 TITLES = {"/login": "登录", "/password": "修改密码", "/404": "页面不存在"}  # pages outside the navigation
 
 
-def _render(request: Request, template: str, active: str, status_code: int = 200) -> HTMLResponse:
+def _render(request: Request, template: str, active: str, status_code: int = 200, **extra: object) -> HTMLResponse:
     nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles)} for i in NAV]
     current = next((i for i in nav if i["path"] == active), None)
     context = {"nav": nav, "active": active, "roles": current["roles"] if current else "",
                "labels": _labels(), "version": __version__,
                "title": current["title"] if current else TITLES.get(active, ""),
-               "company": request.app.state.settings.entity.name}
+               "company": request.app.state.settings.entity.name, **extra}
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -135,6 +143,17 @@ def tickets_page(request: Request) -> HTMLResponse:
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request) -> HTMLResponse:
     return _render(request, "reports.html", "/reports")
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request) -> HTMLResponse:
+    return _render(request, "rules.html", "/rules", editors=" ".join(RULE_EDITORS))
+
+
+@router.get("/calendar", response_class=HTMLResponse)
+def calendar_page(request: Request) -> HTMLResponse:
+    return _render(request, "calendar.html", "/calendar", editors=" ".join(CALENDAR_EDITORS),
+                   lead_hours=LEAD_HOURS, tail_hours=TAIL_HOURS)
 
 
 @router.get("/overview")

@@ -4,7 +4,7 @@ the rule file."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -15,6 +15,7 @@ from alerts.db import now_shanghai
 from alerts.levels import LEVEL_MEANING, Level
 from alerts.models import AlertKind, AlertStatus
 from alerts.notices import category_zh
+from alerts.rules.engine import RuleSet
 from alerts.rules.loader import RuleFileError
 from alerts.tickets.service import suggest_department
 from alerts.transitions import ALERT_ACTION_ZH
@@ -27,6 +28,8 @@ from yuqing.records import Category, Role, SentimentLabel, StoredMention
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 REVIEWERS = ALERT_READERS  # who reads alerts (the ticket page links to them for these roles only)
+RULE_READERS = (Role.admin, Role.pr, Role.supervisor)  # who reads the rule file (the 预警规则 page too)
+RULE_EDITORS = (Role.admin,)  # who replaces it
 
 
 class AlertOut(BaseModel):
@@ -155,6 +158,12 @@ class RulesOut(BaseModel):
     rules: int
     bursts: int
     levels: dict[str, str] = {level.value: f"{level.zh}：{LEVEL_MEANING[level]}" for level in Level}
+    spec: dict[str, Any] = Field(description="the rules in force as parsed (rules, bursts), for display")
+
+    @classmethod
+    def of(cls, current: RuleSet, error: str | None) -> RulesOut:
+        return cls(text=current.text, error=error, rules=len(current.spec.rules), bursts=len(current.bursts),
+                   spec=current.spec.model_dump(mode="json"))
 
 
 class RulesIn(BaseModel):
@@ -202,20 +211,20 @@ def list_alerts(
 
 
 @router.get("/rules", response_model=RulesOut, summary="The rules in force and any problem with the file",
-            dependencies=[require_role(Role.admin, Role.pr, Role.supervisor)])
+            dependencies=[require_role(*RULE_READERS)])
 def get_rules(rules: RulesDep) -> RulesOut:
     current = rules.refresh()
-    return RulesOut(text=current.text, error=rules.error, rules=len(current.spec.rules), bursts=len(current.bursts))
+    return RulesOut.of(current, rules.error)
 
 
 @router.put("/rules", response_model=RulesOut,
             summary="Replace the rule file (refused with line and reason if invalid)")
-def put_rules(body: RulesIn, rules: RulesDep, actor: Annotated[Actor, require_role(Role.admin)]) -> RulesOut:
+def put_rules(body: RulesIn, rules: RulesDep, actor: Annotated[Actor, require_role(*RULE_EDITORS)]) -> RulesOut:
     try:
         current = rules.save(body.text, by=actor.name, now=now_shanghai())
     except RuleFileError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"规则文件未保存：{exc}") from None
-    return RulesOut(text=current.text, error=None, rules=len(current.spec.rules), bursts=len(current.bursts))
+    return RulesOut.of(current, None)
 
 
 @router.get("/{alert_id}", responses=NOT_FOUND,

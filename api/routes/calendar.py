@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from alerts.actor import Actor
@@ -19,6 +19,8 @@ from api.security import require_role
 from yuqing.records import Category, Role, ShanghaiTime
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
+CALENDAR_READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)  # the 运营日历 page too
+CALENDAR_EDITORS = (Role.admin,)
 
 
 class PlannedOut(BaseModel):
@@ -57,7 +59,7 @@ class PlannedIn(BaseModel):
 class PlannedPatch(BaseModel):
     kind: PlannedKind | None = None
     title: str | None = Field(default=None, max_length=200)
-    areas: list[str] | None = None
+    areas: list[str] | None = Field(default=None, max_length=50)
     categories: list[Category] | None = None
     starts_at: ShanghaiTime | None = None
     ends_at: ShanghaiTime | None = None
@@ -66,18 +68,21 @@ class PlannedPatch(BaseModel):
 
 
 @router.get("", response_model=list[PlannedOut], summary="Planned operations overlapping a period",
-            dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)])
+            dependencies=[require_role(*CALENDAR_READERS)])
 def list_planned(session: ReadSession,
                  since: Annotated[str | None, Query(description="from this date or date-time")] = None,
                  until: Annotated[str | None, Query(description="until this date (inclusive) or date-time")] = None,
                  ) -> list[PlannedOut]:
-    events = calendar.list_events(session, since=_moment("since", since, False), until=_moment("until", until, True))
+    start, end = _moment("since", since, False), _moment("until", until, True)
+    if start is not None and end is not None and end <= start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "结束日期不能早于开始日期")
+    events = calendar.list_events(session, since=start, until=end)
     return [PlannedOut.model_validate(e) for e in events]
 
 
 @router.post("", response_model=PlannedOut, status_code=status.HTTP_201_CREATED, summary="Record a planned operation")
 def create_planned(body: PlannedIn, session: WriteSession,
-                   actor: Annotated[Actor, require_role(Role.admin)]) -> PlannedOut:
+                   actor: Annotated[Actor, require_role(*CALENDAR_EDITORS)]) -> PlannedOut:
     event = calendar.create_event(session, kind=body.kind, title=body.title, starts_at=body.starts_at,
                                   ends_at=body.ends_at, areas=body.areas, categories=[c.value for c in body.categories],
                                   notice=body.notice, wording=body.wording, actor=actor, now=now_shanghai())
@@ -86,7 +91,7 @@ def create_planned(body: PlannedIn, session: WriteSession,
 
 
 @router.patch("/{event_id}", responses=NOT_FOUND, response_model=PlannedOut, summary="Change a planned operation",
-              dependencies=[require_role(Role.admin)])
+              dependencies=[require_role(*CALENDAR_EDITORS)])
 def update_planned(event_id: int, body: PlannedPatch, session: WriteSession) -> PlannedOut:
     changes = body.model_dump(exclude_unset=True)
     if "categories" in changes and changes["categories"] is not None:
@@ -98,7 +103,7 @@ def update_planned(event_id: int, body: PlannedPatch, session: WriteSession) -> 
 
 @router.delete("/{event_id}", responses=NOT_FOUND,
                status_code=status.HTTP_204_NO_CONTENT, summary="Delete a planned operation",
-               dependencies=[require_role(Role.admin)])
+               dependencies=[require_role(*CALENDAR_EDITORS)])
 def delete_planned(event_id: int, session: WriteSession) -> Response:
     calendar.delete_event(session, event_id=event_id)
     session.commit()

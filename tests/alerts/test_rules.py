@@ -4,6 +4,7 @@ valid rules staying in force (across a restart too)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -45,13 +46,15 @@ def test_default_rules_levels(analyzer: Analyzer) -> None:
 
 
 @pytest.mark.parametrize(("name", "line", "reason"), [
-    ("bad_type.yaml", 8, "rules.0.when.min_followers: Input should be a valid integer"),
+    ("bad_type.yaml", 8, "rules.0.when.min_followers: 应为整数"),
     ("unknown_key.yaml", 8, "rules.0.when.min_engagemnt: 未知的键"),
     ("broken_yaml.yaml", 7, "不是有效的 YAML"),
-    ("life_safety_not_red.yaml", 3, "a life_safety rule must have level red"),
-    ("duplicate_ids.yaml", 1, "rule id 'same' is used twice"),
-    ("empty_when.yaml", 6, "'when' needs at least one condition"),
+    ("life_safety_not_red.yaml", 3, "生命安全通道（lane: life_safety）的规则级别必须是 red"),
+    ("duplicate_ids.yaml", 1, "规则编号 same 重复使用"),
+    ("empty_when.yaml", 6, "when 下至少要有一个条件"),
     ("not_a_mapping.yaml", 1, "顶层必须是"),
+    ("bad_level.yaml", 5, "rules.0.level: 取值无效（可选：blue、yellow、orange、red）"),
+    ("burst_window_too_short.yaml", 7, "bursts.0.window_minutes: 不能小于 5"),
 ])
 def test_invalid_rule_files_name_the_line_and_reason(name: str, line: int, reason: str) -> None:
     with pytest.raises(RuleFileError) as refused:
@@ -59,6 +62,7 @@ def test_invalid_rule_files_name_the_line_and_reason(name: str, line: int, reaso
     assert refused.value.line == line
     assert reason in refused.value.reason
     assert str(refused.value).startswith(f"第 {line} 行：")
+    assert not re.search(r"Input should|Value error|Field required|[Ee]rror", str(refused.value))  # staff read it
 
 
 def test_a_broken_edit_is_refused_and_the_last_valid_rules_stay(tmp_path: Path, db: Database,

@@ -38,7 +38,8 @@ ALL = {ADMIN, PR, HANDLER, SUPERVISOR, VIEWER}
 PUBLIC_PATHS = {"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/api/auth/login",
                 "/api/auth/token",
                 # Page shells: markup and scripts only; every figure they show comes from /api.
-                "/", "/login", "/password", "/overview", "/alerts", "/tickets", "/sites", "/reports"}
+                "/", "/login", "/password", "/overview", "/alerts", "/tickets", "/sites", "/reports",
+                "/rules", "/calendar"}
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,13 @@ def test_rules_through_the_api(api: Api) -> None:
     good = c.put("/api/alerts/rules", json={"text": (FIXTURES / "rules" / "custom.yaml").read_text("utf-8")},
                  headers=root)
     assert good.status_code == 200 and good.json()["rules"] == 1
+    assert [r["id"] for r in good.json()["spec"]["rules"]] == ["any-negative"]  # what the 预警规则 page shows
+    bad_level = c.put("/api/alerts/rules", headers=root,
+                      json={"text": (FIXTURES / "rules" / "bad_level.yaml").read_text("utf-8")})
+    assert bad_level.status_code == 422
+    assert bad_level.json()["detail"] == ("规则文件未保存：第 5 行：rules.0.level: "
+                                          "取值无效（可选：blue、yellow、orange、red）")
+    assert c.get("/api/alerts/rules", headers=pr).json()["spec"] == good.json()["spec"]
 
 
 def test_calendar_validation_and_listing(api: Api) -> None:
@@ -144,6 +151,15 @@ def test_calendar_validation_and_listing(api: Api) -> None:
     assert made.status_code == 201 and made.json()["kind_zh"] == "计划停气"
     listed = c.get("/api/calendar", params={"since": "2026-12-01", "until": "2026-12-01"}, headers=root).json()
     assert [e["title"] for e in listed] == ["岱岳区计划停气"] and listed[0]["starts_at"].endswith("+08:00")
+    backwards = c.get("/api/calendar", params={"since": "2026-12-02", "until": "2026-12-01"}, headers=root)
+    assert backwards.status_code == 422 and backwards.json()["detail"] == "结束日期不能早于开始日期"
+    event_id = made.json()["id"]
+    refused = c.patch(f"/api/calendar/{event_id}", json={"title": "改名", "ends_at": "2026-12-01T07:00"}, headers=root)
+    assert refused.status_code == 422 and refused.json()["detail"] == "结束时间必须晚于开始时间"
+    blank = c.patch(f"/api/calendar/{event_id}", json={"areas": ["岱岳区", " "]}, headers=root)
+    assert blank.status_code == 422 and blank.json()["detail"] == "区域名称不能为空"
+    kept = c.get("/api/calendar", params={"since": "2026-12-01", "until": "2026-12-01"}, headers=root).json()
+    assert kept == listed  # nothing of a refused change was kept
 
 
 def test_login_lockout_and_secrets_never_answered(api: Api) -> None:

@@ -43,6 +43,9 @@ async function call(method, path, params, body) {
 
 export const getJSON = (path, params) => call("GET", path, params);
 export const postJSON = (path, body, params) => call("POST", path, params, body ?? {});
+export const putJSON = (path, body, params) => call("PUT", path, params, body ?? {});
+export const patchJSON = (path, body, params) => call("PATCH", path, params, body ?? {});
+export const deleteJSON = (path, params) => call("DELETE", path, params);
 
 // Download a file the API serves (with credentials), saved under the server's name.
 export async function download(path, fallbackName) {
