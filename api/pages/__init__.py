@@ -22,11 +22,13 @@ from fastapi.templating import Jinja2Templates
 from alerts.actor import ROLE_ZH
 from alerts.levels import LEVEL_ZH
 from alerts.models import ALERT_STATUS_ZH
+from alerts.notify.models import DELIVERY_STATUS_ZH, NOTICE_KIND_ZH
 from alerts.tickets.models import STATUS_ZH as TICKET_STATUS_ZH
 from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
 from alerts.transitions import ALERT_ACTION_ZH
+from api.security import DELIVERY_READERS, USER_ADMINS
 from yuqing import __version__
-from yuqing.records import CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
+from yuqing.records import ALL_ROLES, CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -42,6 +44,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+# 系统管理: every section is shown to the roles its /api routes admit (api/app.py); the page itself
+# to the roles of its restricted sections (users, API keys, the notification log).
+SYSTEM_SECTIONS = {"users": USER_ADMINS, "keys": USER_ADMINS, "sources": ALL_ROLES,
+                   "notifications": DELIVERY_READERS}
+SYSTEM_PAGE = tuple(dict.fromkeys(USER_ADMINS + DELIVERY_READERS))
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ NAV = (
     NavItem("/tickets", "工单督办", tuple(Role)),
     NavItem("/sites", "站点健康", tuple(Role)),
     NavItem("/reports", "舆情简报", READERS),
+    NavItem("/admin", "系统管理", SYSTEM_PAGE),
 )
 
 
@@ -71,20 +79,22 @@ def _labels() -> str:
               "alert_status": {k.value: v for k, v in ALERT_STATUS_ZH.items()},
               "alert_action": ALERT_ACTION_ZH,
               "ticket_status": {k.value: v for k, v in TICKET_STATUS_ZH.items()},
-              "ticket_action": actions}
+              "ticket_action": actions,
+              "delivery_status": {k.value: v for k, v in DELIVERY_STATUS_ZH.items()},
+              "notice_kind": NOTICE_KIND_ZH}
     return json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
 
 TITLES = {"/login": "登录", "/password": "修改密码", "/404": "页面不存在"}  # pages outside the navigation
 
 
-def _render(request: Request, template: str, active: str, status_code: int = 200) -> HTMLResponse:
+def _render(request: Request, template: str, active: str, status_code: int = 200, **extra: object) -> HTMLResponse:
     nav = [{"path": i.path, "title": i.title, "roles": " ".join(i.roles)} for i in NAV]
     current = next((i for i in nav if i["path"] == active), None)
     context = {"nav": nav, "active": active, "roles": current["roles"] if current else "",
                "labels": _labels(), "version": __version__,
                "title": current["title"] if current else TITLES.get(active, ""),
-               "company": request.app.state.settings.entity.name}
+               "company": request.app.state.settings.entity.name, **extra}
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
     return response
@@ -135,6 +145,12 @@ def tickets_page(request: Request) -> HTMLResponse:
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request) -> HTMLResponse:
     return _render(request, "reports.html", "/reports")
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request) -> HTMLResponse:
+    sections = {name: " ".join(roles) for name, roles in SYSTEM_SECTIONS.items()}
+    return _render(request, "admin.html", "/admin", sections=sections)
 
 
 @router.get("/overview")

@@ -60,7 +60,7 @@ def test_districts_sum_places_by_their_first_part() -> None:
 def test_pages_are_served_with_security_headers(client: TestClient) -> None:
     client.headers.pop("Authorization")  # the shells hold no data: served without a login
     for path, title in (("/", "舆情总览"), ("/sites", "站点健康"), ("/login", "登录"), ("/alerts", "预警审核"),
-                        ("/tickets", "工单督办"), ("/reports", "舆情简报")):
+                        ("/tickets", "工单督办"), ("/reports", "舆情简报"), ("/admin", "系统管理")):
         page = client.get(path)
         assert page.status_code == 200 and f"<title>{title}" in page.text, path
         assert "script-src 'self'" in page.headers["content-security-policy"]
@@ -75,7 +75,8 @@ def test_login_page_and_the_roles_of_each_page(client: TestClient) -> None:
     assert 'id="token"' not in login and "/static/js/login.js" in login
     home = client.get("/").text
     nav = dict(re.findall(r'<a href="(/[a-z]*)" data-roles="([a-z ]+)" hidden', home))
-    assert set(nav) == {"/", "/alerts", "/tickets", "/sites", "/reports"}  # shown by role once logged in
+    assert set(nav) == {"/", "/alerts", "/tickets", "/sites", "/reports", "/admin"}  # shown by role once logged in
+    assert set(nav["/admin"].split()) == {"admin", "supervisor"}  # users and keys: admin; the delivery log: both
     assert "handler" not in nav["/alerts"].split() and "handler" not in nav["/reports"].split()
     assert "handler" in nav["/tickets"].split() and "pr" in nav["/alerts"].split()
     assert re.search(r'<body [^>]*data-roles="([a-z ]+)"', client.get("/alerts").text).group(1) == nav["/alerts"]

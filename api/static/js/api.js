@@ -43,6 +43,8 @@ async function call(method, path, params, body) {
 
 export const getJSON = (path, params) => call("GET", path, params);
 export const postJSON = (path, body, params) => call("POST", path, params, body ?? {});
+export const patchJSON = (path, body) => call("PATCH", path, undefined, body ?? {});
+export const deleteJSON = (path) => call("DELETE", path);
 
 // Download a file the API serves (with credentials), saved under the server's name.
 export async function download(path, fallbackName) {
