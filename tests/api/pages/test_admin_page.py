@@ -215,7 +215,9 @@ def test_sources_and_deliveries_show_what_the_api_reports(page, service: Service
         assert row.locator("td.state").inner_text() == source["state_zh"]
         assert row.locator("td.reason").inner_text() == (source["reason_zh"] if source["reason"] else "—")
         since = row.locator("td.since").inner_text()
-        assert since == "从未成功" if source["minutes_since_success"] is None else since.endswith("前")
+        minutes = source["minutes_since_success"]
+        assert (since == "从未成功") == (minutes is None), (source["source"], since)
+        assert minutes is None or since == "刚刚" or since.endswith("前"), since
     weibo = page.locator("#sources tbody tr[data-source='weibo']")
     # read 90 minutes ago (a minute more if the module's earlier tests were slow), refused since
     assert re.fullmatch(r"1 小时 3[01] 分钟前", weibo.locator("td.since").inner_text())
