@@ -42,7 +42,7 @@ from api.routes import (
     tickets,
     users,
 )
-from api.security import require_role
+from api.security import DELIVERY_READERS, USER_ADMINS, require_role
 from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError, StoreFull
 from yuqing import __version__
@@ -152,7 +152,7 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     anyone = [require_role(*ALL_ROLES)]
     signed_in: dict = {"responses": SIGNED_IN}
     app.include_router(auth.router, responses={413: SIGNED_IN[413], 503: SIGNED_IN[503]})
-    app.include_router(users.router, dependencies=[require_role(Role.admin)], **signed_in)
+    app.include_router(users.router, dependencies=[require_role(*USER_ADMINS)], **signed_in)
     app.include_router(mentions.router, dependencies=anyone, **signed_in)
     app.include_router(stats.router, dependencies=anyone, **signed_in)
     app.include_router(events.router, dependencies=anyone, **signed_in)
@@ -165,7 +165,7 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     app.include_router(calendar.router, dependencies=anyone, **signed_in)
     app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)],
                        **signed_in)
-    app.include_router(notifications.router, dependencies=[require_role(Role.admin, Role.supervisor)], **signed_in)
+    app.include_router(notifications.router, dependencies=[require_role(*DELIVERY_READERS)], **signed_in)
     app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)],
                        **signed_in)
     app.include_router(metrics.router)

@@ -19,6 +19,11 @@ from alerts.db import now_shanghai
 from alerts.users.service import actor_for_token
 from yuqing.records import Role
 
+# Who may call the routes that two places need to know about: the routers (api/app.py) and the
+# 系统管理 page, which shows each of its sections only to the roles its routes admit.
+USER_ADMINS = (Role.admin,)  # users and API keys
+DELIVERY_READERS = (Role.admin, Role.supervisor)  # the notification delivery log
+
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False,
                               description="登录令牌或 API 密钥 (Authorization: Bearer ...)")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="集成用 API 密钥")

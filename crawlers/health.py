@@ -52,7 +52,10 @@ REASONS_ZH = {
     "malformed": "页面或 JSON 格式异常（可能被截断或改版）",
     "api_error": "平台接口返回错误",
     "unknown": "尚未抓取",
+    "page_budget": "翻页上限内未读到上次的位置（待补采）",
 }
+STATE_ZH = {SourceState.ok: "正常", SourceState.degraded: "部分异常", SourceState.blocked: "被封锁",
+            SourceState.unknown: "尚未抓取"}
 
 
 def reason_text(reason: str) -> str:
@@ -109,7 +112,8 @@ class SourceHealth:
     def as_dict(self, now: datetime) -> dict[str, Any]:
         since = self.since_success(now)
         return {
-            "source": self.source, "state": self.state.value, "reason": self.reason,
+            "source": self.source, "state": self.state.value, "state_zh": STATE_ZH[self.state],
+            "reason": self.reason,
             "reason_zh": self.reason_zh,
             "last_run_at": self.last_run_at.isoformat() if self.last_run_at else None,
             "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,

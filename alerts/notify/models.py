@@ -17,6 +17,13 @@ class DeliveryStatus(StrEnum):
     failed = "failed"  # every attempt failed
 
 
+DELIVERY_STATUS_ZH = {DeliveryStatus.pending: "待发送", DeliveryStatus.sent: "已发送",
+                      DeliveryStatus.failed: "发送失败"}
+# What a notice is about (`Notice.kind`, the `events` a channel takes), as staff read it.
+NOTICE_KIND_ZH = {"alert": "舆情预警", "life_safety": "人身安全预警", "operations": "系统运行告警",
+                  "assigned": "工单派发", "reminder": "工单提醒", "escalated": "督办升级", "recovered": "恢复通知"}
+
+
 class Delivery(Base):
     __tablename__ = "deliveries"
 

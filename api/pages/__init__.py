@@ -24,14 +24,16 @@ from alerts.calendar.models import PLANNED_KIND_ZH
 from alerts.calendar.service import LEAD_HOURS, TAIL_HOURS
 from alerts.levels import LEVEL_ZH
 from alerts.models import ALERT_STATUS_ZH
+from alerts.notify.models import DELIVERY_STATUS_ZH, NOTICE_KIND_ZH
 from alerts.rules.zh import BURST_GROUP_ZH, CONDITION_ZH, LANE_ZH
 from alerts.tickets.models import STATUS_ZH as TICKET_STATUS_ZH
 from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
 from alerts.transitions import ALERT_ACTION_ZH
 from api.routes.alerts import RULE_EDITORS, RULE_READERS
 from api.routes.calendar import CALENDAR_EDITORS, CALENDAR_READERS
+from api.security import DELIVERY_READERS, USER_ADMINS
 from yuqing import __version__
-from yuqing.records import CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
+from yuqing.records import ALL_ROLES, CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -47,6 +49,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+# 系统管理: every section is shown to the roles its /api routes admit (api/app.py); the page itself
+# to the roles of its restricted sections (users, API keys, the notification log).
+SYSTEM_SECTIONS = {"users": USER_ADMINS, "keys": USER_ADMINS, "sources": ALL_ROLES,
+                   "notifications": DELIVERY_READERS}
+SYSTEM_PAGE = tuple(dict.fromkeys(USER_ADMINS + DELIVERY_READERS))
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ NAV = (
     NavItem("/sites", "站点健康", tuple(Role)),
     NavItem("/reports", "舆情简报", READERS),
     NavItem("/rules", "预警规则", RULE_READERS), NavItem("/calendar", "运营日历", CALENDAR_READERS),
+    NavItem("/admin", "系统管理", SYSTEM_PAGE),
 )
 
 
@@ -79,7 +87,9 @@ def _labels() -> str:
               "ticket_status": {k.value: v for k, v in TICKET_STATUS_ZH.items()},
               "ticket_action": actions,
               "planned_kind": {k.value: v for k, v in PLANNED_KIND_ZH.items()},
-              "rule_condition": CONDITION_ZH, "rule_lane": LANE_ZH, "burst_group": BURST_GROUP_ZH}
+              "rule_condition": CONDITION_ZH, "rule_lane": LANE_ZH, "burst_group": BURST_GROUP_ZH,
+              "delivery_status": {k.value: v for k, v in DELIVERY_STATUS_ZH.items()},
+              "notice_kind": NOTICE_KIND_ZH}
     return json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
 
 
@@ -154,6 +164,12 @@ def rules_page(request: Request) -> HTMLResponse:
 def calendar_page(request: Request) -> HTMLResponse:
     return _render(request, "calendar.html", "/calendar", editors=" ".join(CALENDAR_EDITORS),
                    lead_hours=LEAD_HOURS, tail_hours=TAIL_HOURS)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request) -> HTMLResponse:
+    sections = {name: " ".join(roles) for name, roles in SYSTEM_SECTIONS.items()}
+    return _render(request, "admin.html", "/admin", sections=sections)
 
 
 @router.get("/overview")

@@ -74,6 +74,16 @@ class ApiKeyCreated(ApiKeyOut):
     key: str  # shown once
 
 
+class AccountRules(BaseModel):
+    min_password_length: int
+    name_rule: str  # user names and API key names
+
+
+@router.get("/users/rules", response_model=AccountRules, summary="What a user name and a password must be")
+def account_rules(settings: SettingsDep) -> AccountRules:
+    return AccountRules(min_password_length=settings.auth.min_password_length, name_rule=users.NAME_RULE)
+
+
 @router.get("/users", response_model=list[UserOut], summary="All users")
 def list_users(session: ReadSession) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in users.list_users(session)]

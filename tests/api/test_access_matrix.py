@@ -39,7 +39,7 @@ PUBLIC_PATHS = {"/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openap
                 "/api/auth/token",
                 # Page shells: markup and scripts only; every figure they show comes from /api.
                 "/", "/login", "/password", "/overview", "/alerts", "/tickets", "/sites", "/reports",
-                "/rules", "/calendar"}
+                "/rules", "/calendar", "/admin"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ CLIPPING_CSV = "媒体,日期,标题,摘要,链接,类型\n泰安日报,2026-11-
 MATRIX = [
     call("GET", "/api/auth/me", ALL),
     call("GET", "/api/users", {ADMIN}),
+    call("GET", "/api/users/rules", {ADMIN}),
     call("POST", "/api/users", {ADMIN}, {"username": "created-{role}", "password": PASSWORD, "role": "viewer"}),
     call("PATCH", "/api/users/{username}", {ADMIN}, {"display_name": "改过的名字"}),
     call("POST", "/api/users/{username}/password", {ADMIN}, {"password": "a-brand-new-password"}),

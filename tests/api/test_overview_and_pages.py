@@ -61,7 +61,7 @@ def test_pages_are_served_with_security_headers(client: TestClient) -> None:
     client.headers.pop("Authorization")  # the shells hold no data: served without a login
     for path, title in (("/", "舆情总览"), ("/sites", "站点健康"), ("/login", "登录"), ("/alerts", "预警审核"),
                         ("/tickets", "工单督办"), ("/reports", "舆情简报"), ("/rules", "预警规则"),
-                        ("/calendar", "运营日历")):
+                        ("/calendar", "运营日历"), ("/admin", "系统管理")):
         page = client.get(path)
         assert page.status_code == 200 and f"<title>{title}" in page.text, path
         assert "script-src 'self'" in page.headers["content-security-policy"]
@@ -76,9 +76,10 @@ def test_login_page_and_the_roles_of_each_page(client: TestClient) -> None:
     assert 'id="token"' not in login and "/static/js/login.js" in login
     home = client.get("/").text
     nav = dict(re.findall(r'<a href="(/[a-z]*)" data-roles="([a-z ]+)" hidden', home))
-    assert set(nav) == {"/", "/alerts", "/tickets", "/sites", "/reports", "/rules", "/calendar"}  # shown by role
+    assert set(nav) == {"/", "/alerts", "/tickets", "/sites", "/reports", "/rules", "/calendar", "/admin"}  # by role
     assert nav["/rules"].split() == ["admin", "pr", "supervisor"]  # as GET /api/alerts/rules allows
     assert nav["/calendar"].split() == ["admin", "pr", "supervisor", "viewer"]  # as GET /api/calendar allows
+    assert set(nav["/admin"].split()) == {"admin", "supervisor"}  # users and keys: admin; the delivery log: both
     assert "handler" not in nav["/alerts"].split() and "handler" not in nav["/reports"].split()
     assert "handler" in nav["/tickets"].split() and "pr" in nav["/alerts"].split()
     assert re.search(r'<body [^>]*data-roles="([a-z ]+)"', client.get("/alerts").text).group(1) == nav["/alerts"]

@@ -63,8 +63,11 @@ def test_sources_show_state_reason_and_time_since_success(client: TestClient) ->
     assert rows["douyin"]["state"] == "blocked" and "needs signer/cookie" in rows["douyin"]["reason_zh"]
     assert rows["douyin"]["minutes_since_success"] is None
     assert rows["wechat"]["state"] == "unknown" and rows["board"]["enabled"] is False
+    assert [rows[s]["state_zh"] for s in ("weibo", "douyin", "wechat")] == ["正常", "被封锁", "尚未抓取"]
+    assert (rows["weibo"]["name_zh"], rows["people_board"]["name_zh"]) == ("微博", "人民网领导留言板")
     (gap,) = client.get("/api/sources/gaps", headers=client.pr).json()
     assert gap["key"] == "泰安 停气" and gap["reason"] == "http_418" and gap["hours"] == 28
+    assert (gap["reason_zh"], gap["name_zh"]) == ("HTTP 418 被平台限流", "微博")
 
 
 def test_evidence_returns_the_kept_response(client: TestClient) -> None:

@@ -32,7 +32,8 @@ from yuqing.records import SHANGHAI
 CHROMIUM = Path(os.environ.get("YUQING_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
 # One user per role: (name, role, department).
-USERS = (("pr1", "pr", ""), ("kefu", "handler", "customer"), ("sup1", "supervisor", ""), ("boss", "viewer", ""))
+USERS = (("pr1", "pr", ""), ("kefu", "handler", "customer"), ("sup1", "supervisor", ""), ("boss", "viewer", ""),
+         ("it1", "admin", ""))
 OVERDUE_DAYS = 4  # the prepared ticket was opened this long ago (its deadlines have passed)
 # The machine has no internet: without these Chromium floods refused background connections.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
