@@ -190,3 +190,9 @@ def test_site_uptime_has_one_format_and_says_what_it_covers(page, service: Servi
     assert "未配置全站巡检" in page.inner_text("#crawl")
     # PR staff cannot edit the configuration: they are sent to the administrator, not to a setting
     assert "联系系统管理员" in page.inner_text("#crawl") and "[sites" not in page.inner_text("#crawl")
+
+
+def test_only_the_administrator_is_told_which_setting_turns_the_site_crawl_on(page, service: Service) -> None:
+    login(page, service, user="it1", next_path="/sites")
+    page.wait_for_selector("#sites-summary[data-state=ready]")
+    assert "[sites.crawl] 的 start_urls" in page.inner_text("#crawl")
