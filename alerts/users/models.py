@@ -58,3 +58,5 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Written at most once per `KEY_USE_RESOLUTION` (alerts/users/service.py), not on every call.
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)

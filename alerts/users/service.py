@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts.actor import Actor
@@ -21,6 +23,8 @@ from yuqing.records import Role
 from yuqing.settings import Settings
 
 API_KEY_PREFIX = "yqk_"
+KEY_USE_RESOLUTION = timedelta(minutes=5)  # how precisely an API key's last use is kept
+log = logging.getLogger("yuqing.users")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,40}$")
 NAME_RULE = "只能包含字母、数字、下划线、点和连字符，长度 2–40"  # what _USERNAME admits, as staff read it
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 0.1 s on a
@@ -231,6 +235,8 @@ def actor_for_token(session: Session, *, token: str, now: datetime) -> Actor | N
         key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None)))
         if key is None:
             return None
+        if key.last_used_at is None or now - key.last_used_at >= KEY_USE_RESOLUTION:
+            _note_key_use(session, key, now)
         return Actor(name=f"apikey:{key.name}", role=Role(key.role), department=key.department, via="api_key",
                      display_name=key.name)
     row = session.execute(
@@ -245,6 +251,17 @@ def actor_for_token(session: Session, *, token: str, now: datetime) -> Actor | N
 def actor_for_user(user: User) -> Actor:
     return Actor(name=user.username, role=Role(user.role), department=user.department, via="user",
                  display_name=user.display_name)
+
+
+def _note_key_use(session: Session, key: ApiKey, now: datetime) -> None:
+    """Record when a key was used, best effort: integrations call many times a minute, so this
+    writes once per KEY_USE_RESOLUTION, and a busy database costs the record, never the call."""
+    try:
+        key.last_used_at = now
+        session.commit()
+    except OperationalError:
+        session.rollback()
+        log.debug("last use of API key %s not recorded (database busy)", key.name)
 
 
 def create_api_key(session: Session, *, name: str, role: Role, settings: Settings, created_by: str,

@@ -62,6 +62,7 @@ class ApiKeyOut(BaseModel):
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+    last_used_at: datetime | None  # to the nearest few minutes; None if never used
 
 
 class ApiKeyIn(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from alerts.db import Database
 from alerts.migrate import alembic_config, current, head
@@ -14,7 +14,7 @@ from alerts.schema import metadata
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
-    assert current(db.engine) == head() == "0001"
+    assert current(db.engine) == head() == "0002"
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
     assert differences == []
@@ -27,5 +27,22 @@ def test_downgrade_removes_everything_and_upgrade_restores_it(db: Database) -> N
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-    assert db.migrate() == "0001"
+    assert db.migrate() == "0002"
     assert {"alerts", "tickets", "ticket_events", "users", "deliveries"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_upgrading_a_0001_database_keeps_its_api_keys(db: Database) -> None:
+    """0002 adds `api_keys.last_used_at`: keys made before it keep working, never used so far."""
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert "last_used_at" not in {c["name"] for c in inspect(db.engine).get_columns("api_keys")}
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO api_keys (name, prefix, key_hash, role, department, created_by,"
+                                " created_at) VALUES ('old-key', 'yqk_abcdef', 'x', 'viewer', '', 'admin',"
+                                " '2026-11-01 08:00:00')"))
+    assert db.migrate() == "0002"
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT name, role, last_used_at FROM api_keys")).all()
+    assert [tuple(r) for r in rows] == [("old-key", "viewer", None)]

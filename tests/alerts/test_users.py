@@ -3,10 +3,11 @@ lockout, and sessions ending when a user's role or password changes."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from alerts.db import Database
 from alerts.errors import Conflict, Invalid
@@ -119,3 +120,41 @@ def test_api_keys_are_hashed_and_can_be_revoked(db: Database, settings) -> None:
     with db.write() as session:
         revoke_api_key(session, name="site-monitor", now=NOW)
     assert who(db, key, NOW) is None
+
+
+def test_an_api_keys_last_use_is_kept_without_a_write_per_call(db: Database, settings) -> None:
+    with db.write() as session:
+        _, key = create_api_key(session, name="kibana-sync", role=Role.viewer, settings=settings,
+                                created_by="admin", now=NOW)
+
+    def last_used() -> datetime | None:
+        with db.read() as session:
+            return session.scalar(select(ApiKey.last_used_at))
+
+    assert last_used() is None
+    assert who(db, key, NOW) is not None and last_used() == NOW
+    assert who(db, key, NOW + timedelta(minutes=4)) is not None and last_used() == NOW  # no write per call
+    later = NOW + timedelta(minutes=6)
+    assert who(db, key, later) is not None and last_used() == later
+
+
+def test_a_busy_database_costs_the_last_use_record_never_the_call(sqlite_db: Database, settings) -> None:
+    with sqlite_db.write() as session:
+        _, key = create_api_key(session, name="site-monitor", role=Role.handler, department="it",
+                                settings=settings, created_by="admin", now=NOW)
+    blocker = sqlite3.connect(sqlite_db.url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database
+    try:
+        with sqlite_db.read() as session:
+            session.execute(text("PRAGMA busy_timeout = 50"))
+            try:
+                actor = actor_for_token(session, token=key, now=NOW)
+            finally:
+                session.execute(text("PRAGMA busy_timeout = 15000"))
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert actor is not None and actor.role == Role.handler
+    with sqlite_db.read() as session:
+        assert session.scalar(select(ApiKey.last_used_at)) is None
+        assert session.scalar(select(ApiKey.name)) == "site-monitor"

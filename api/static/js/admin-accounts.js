@@ -156,7 +156,9 @@ function keyRow(key) {
   return el("tr", { dataset: { name: key.name }, class: key.revoked_at ? "disabled" : "" },
     el("td", {}, key.name), el("td", {}, el("code", {}, `${key.prefix}…`)), el("td", { class: "nw" }, label("role", key.role)),
     el("td", { class: "hide-narrow" }, departmentName(key.department)), el("td", { class: "hide-narrow" }, key.created_by),
-    el("td", { class: "hide-narrow" }, fmtTime(key.created_at)), el("td", { class: "status" }, keyStatus(key)), actions);
+    el("td", { class: "hide-narrow" }, fmtTime(key.created_at)),
+    el("td", { class: "nw last-used" }, key.last_used_at ? fmtTime(key.last_used_at) : "从未使用"),
+    el("td", { class: "status" }, keyStatus(key)), actions);
 }
 
 export async function loadKeys() {
@@ -165,7 +167,7 @@ export async function loadKeys() {
     const keys = await getJSON("/api/api-keys");
     const body = document.querySelector("#keys tbody");
     body.replaceChildren(...keys.map(keyRow));
-    if (!keys.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, "尚无 API 密钥")));
+    if (!keys.length) body.append(el("tr", {}, el("td", { colspan: 9, class: "empty" }, "尚无 API 密钥")));
     panel.dataset.state = "ready";
   } catch (error) {
     panel.dataset.state = "error";

@@ -184,8 +184,11 @@ def test_an_api_key_is_shown_once_works_and_stops_working_when_revoked(page, ser
     assert page.evaluate("navigator.clipboard.readText()") == key
     kept = page.evaluate("JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage}) + location.href")
     assert key not in kept
+    assert page.inner_text(f"#keys tbody tr[data-name='{name}'] td.last-used") == "从未使用"
     works = httpx.get(f"{service.url}/api/sources", headers={"X-API-Key": key}, timeout=30)
     assert works.status_code == 200
+    used = {k["name"]: k for k in service.api("/api/api-keys", user=ADMIN)}[name]["last_used_at"]
+    assert used is not None  # IT can tell a key in use from a forgotten one
     page.click("#key-done")
     assert page.locator("#key-created").is_hidden() and key not in page.content()
     screenshot(page, "admin-keys")
@@ -200,6 +203,8 @@ def test_an_api_key_is_shown_once_works_and_stops_working_when_revoked(page, ser
     page.reload()
     page.wait_for_selector("#tab-keys[data-state=ready]")
     assert key not in page.content()
+    shanghai = datetime.fromisoformat(used).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    assert page.inner_text(f"#keys tbody tr[data-name='{name}'] td.last-used") == shanghai
 
 
 def test_sources_and_deliveries_show_what_the_api_reports(page, service: Service, crawl_health, deliveries,
