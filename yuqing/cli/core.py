@@ -144,8 +144,8 @@ def run(
         jobs.start()
     trimmer = MallocTrimmer().start()
     address = f"http://{host or settings.api.host}:{port or settings.api.port}"
-    typer.echo(f"yuqing: API and docs at {address}/docs — log in there (Authorize) or with "
-               f"POST {address}/api/auth/login; no account yet? yuqing users add NAME --role admin")
+    typer.echo(f"yuqing: open {address}/ and log in (the administrator `yuqing init` printed, or "
+               f"yuqing users add NAME --role admin); API docs at {address}/docs")
     try:
         uvicorn.run(create_app(settings, loop.store, db=loop.db, notifier=loop.notifier, rules=loop.rules),
                     host=host or settings.api.host, port=port or settings.api.port, log_config=None,
