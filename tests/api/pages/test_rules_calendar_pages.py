@@ -259,6 +259,11 @@ def test_invalid_planned_operations_are_refused_in_chinese_and_nothing_is_made(p
     _fill_times(page, day, "08:00", "18:00")
     page.click("#cal-save")
     page.wait_for_selector("#cal-error:has-text('请填写计划名称')")
+    # Areas of separators only would be read as the whole service area: refused before it is sent.
+    page.fill("#cal-title", title)
+    page.fill("#cal-areas", "、，\n")
+    page.click("#cal-save")
+    page.wait_for_selector("#cal-error:has-text('区域只填了分隔符')")
     assert all(e["title"] != title and e["title"].strip() for e in _listed(service, day))
     assert console == [REFUSED, REFUSED]
 
