@@ -176,6 +176,21 @@ def _attach_old(session: Session, alert: Alert, *, mention: Mention, settings: S
     return Outcome(mention.id, alert.id, "attached", Level(alert.level))
 
 
+def _explain(session: Session, alert: Alert, *, mention: Mention, analysis: Analysis, facts: Facts,
+             now: datetime) -> None:
+    """An alert opened before its planned operation was entered in the calendar becomes 计划内, with
+    the approved wording, as soon as a new mention of it falls within that operation."""
+    if alert.expected or alert.kind != AlertKind.mention.value:
+        return
+    planned = match_event(session, at=mention.published_at, categories=analysis.category_codes, text=facts.text,
+                          place=analysis.place)
+    if planned is None:
+        return
+    alert.calendar_event_id, alert.wording, alert.expected = planned.id, planned.wording, True
+    record(session, alert, actor=SYSTEM, action="planned", now=now, comment=f"已登记的计划作业：{planned.title}",
+           data={"mention_id": mention.id, "planned_event": planned.id})
+
+
 def attach_to(session: Session, alert: Alert, *, mention: Mention, analysis: Analysis, facts: Facts,
               verdict: Verdict, rules: RuleSet, settings: Settings, now: datetime) -> Outcome:
     """Attach a mention to its event's alert; raise the level when the mention or the event's size calls for it."""
@@ -188,7 +203,10 @@ def attach_to(session: Session, alert: Alert, *, mention: Mention, analysis: Ana
         record(session, alert, actor=SYSTEM, action="attach", now=now, comment="排除后的抑制期内，同一事件的新信息",
                data={"mention_id": mention.id})
         return Outcome(mention.id, alert.id, "suppressed", Level(alert.level))
-    sized = rules.evaluate(dataclasses.replace(facts, event_mentions=alert.mention_count)) or verdict
+    _explain(session, alert, mention=mention, analysis=analysis, facts=facts, now=now)
+    # 计划内 (the operations calendar explains it): more mentions of the event do not raise it.
+    sized = verdict if alert.expected else (
+        rules.evaluate(dataclasses.replace(facts, event_mentions=alert.mention_count)) or verdict)
     level = max((Level(alert.level), verdict.level, sized.level), key=lambda lv: lv.rank)
     new_rules = [r for r in (*verdict.rule_ids, *sized.rule_ids) if r not in alert.rule_ids]
     alert.rule_ids = [*alert.rule_ids, *dict.fromkeys(new_rules)]

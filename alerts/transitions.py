@@ -35,5 +35,5 @@ ALERT_ACTIONS: dict[str, AlertAction] = {a.name: a for a in (
     _action("attach", "归并新信息", EVERY, None, set(), system=True),
     _action("raise", "升级", {S.pending, S.confirmed}, None, set(), system=True),
 )}
-ALERT_ACTION_ZH = {"open": "生成预警", "recheck": "更正后复核",
+ALERT_ACTION_ZH = {"open": "生成预警", "recheck": "更正后复核", "planned": "标为计划内",
                    **{name: action.zh for name, action in ALERT_ACTIONS.items()}}

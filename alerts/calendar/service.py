@@ -46,12 +46,25 @@ def _validate(*, title: str, starts_at: datetime, ends_at: datetime, areas: list
         raise Invalid(f"未知投诉类别：{'、'.join(unknown)}")
 
 
+def _no_twin(session: Session, *, title: str, starts_at: datetime, ends_at: datetime,
+             own_id: int | None = None) -> None:
+    """One entry per operation: a second one of the same name over the same time is a slip (two
+    entries would explain the same complaints, and only one of them with the wording)."""
+    twin = select(PlannedEvent.id).where(PlannedEvent.title == title, PlannedEvent.starts_at < ends_at,
+                                         PlannedEvent.ends_at > starts_at)
+    if own_id is not None:
+        twin = twin.where(PlannedEvent.id != own_id)
+    if session.scalar(twin.limit(1)) is not None:
+        raise Invalid(f"已有同名且时间重叠的计划作业“{title}”，请修改原有条目")
+
+
 def create_event(session: Session, *, kind: PlannedKind, title: str, starts_at: datetime, ends_at: datetime,
                  actor: Actor, now: datetime, areas: list[str] | None = None, categories: list[str] | None = None,
                  notice: str = "", wording: str = "") -> PlannedEvent:
     """Record a planned operation (计划停气, 施工, 调价, 供暖季)."""
     areas, categories = [a.strip() for a in areas or []], list(categories or [])
     _validate(title=title, starts_at=starts_at, ends_at=ends_at, areas=areas, categories=categories)
+    _no_twin(session, title=title.strip(), starts_at=starts_at, ends_at=ends_at)
     event = PlannedEvent(kind=PlannedKind(kind).value, title=title.strip(), areas=areas, categories=categories,
                          starts_at=starts_at, ends_at=ends_at, notice=notice, wording=wording,
                          created_by=actor.name, created_at=now, updated_at=now)
@@ -71,6 +84,7 @@ def update_event(session: Session, *, event_id: int, now: datetime, **changes: o
             setattr(event, key, PlannedKind(value).value if key == "kind" else value)
     _validate(title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, areas=event.areas,
               categories=event.categories)
+    _no_twin(session, title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, own_id=event.id)
     event.updated_at = now
     session.flush()
     return event

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, computed_field
+from sqlalchemy.orm import Session
 
 from alerts import service
 from alerts.actor import Actor, actor_zh
+from alerts.calendar.models import PlannedEvent
 from alerts.db import now_shanghai
 from alerts.levels import LEVEL_MEANING, Level
 from alerts.models import AlertKind, AlertStatus
@@ -22,6 +24,7 @@ from alerts.transitions import ALERT_ACTION_ZH
 from api.deps import CacheDep, DbDep, ReadSession, RulesDep, SettingsDep, StoreDep, WriteSession
 from api.query import _moment
 from api.responses import CONFLICT, NOT_FOUND
+from api.routes.calendar import PlannedOut
 from api.routes.tickets import ALERT_READERS, TicketOut
 from api.security import CurrentActor, require_role
 from yuqing.records import Category, Role, SentimentLabel, StoredMention
@@ -121,6 +124,7 @@ class AlertDetail(AlertOut):
     tickets: list[TicketOut]
     allowed_actions: list[str]  # what this user may do with the alert now (buttons in a page)
     suggested_department: str
+    planned: PlannedOut | None = Field(default=None, description="the planned operation (运营日历) that explains it")
 
 
 # Comment and reason lengths are checked by the service (alerts.service.COMMENT_LIMIT): a 422
@@ -245,7 +249,14 @@ def get_alert(alert_id: int, session: ReadSession, store: StoreDep, actor: Curre
                        tickets=[TicketOut.model_validate(t) for t in service.tickets_of(session, alert_id=alert_id,
                                                                                         actor=actor)],
                        allowed_actions=service.allowed_actions(alert, actor),
-                       suggested_department=out.department or suggest_department(settings, category=out.category))
+                       suggested_department=out.department or suggest_department(settings, category=out.category),
+                       planned=_planned(session, alert.calendar_event_id))
+
+
+def _planned(session: Session, event_id: int | None) -> PlannedOut | None:
+    """The calendar entry an alert was matched with (None when there is none, or it was deleted since)."""
+    event = session.get(PlannedEvent, event_id) if event_id is not None else None
+    return PlannedOut.model_validate(event) if event is not None else None
 
 
 @router.post("/{alert_id}/confirm", responses=NOT_FOUND | CONFLICT,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.calendar.models import PlannedEvent
 from alerts.models import Alert, AlertEvent, AlertKind
 from alerts.notices import PLATFORM_ZH
 from alerts.tickets.models import Ticket
@@ -36,6 +37,8 @@ class TicketSource(BaseModel):
     check: str = Field(default="", description="the operational check's key, e.g. site:官网缴费页")
     seen_at: datetime | None = Field(default=None, description="when the check last failed")
     mention_count: int = 0
+    planned: str = Field(default="", description="the planned operation (运营日历) that explains it, when one does")
+    wording: str = Field(default="", description="the approved public wording (对外口径) of that operation")
 
 
 def _latest_detail(session: Session, alert: Alert) -> str:
@@ -60,14 +63,17 @@ def ticket_source(session: Session, store: MentionStore, ticket: Ticket) -> Tick
         return TicketSource(kind="operations", kind_zh=KIND_ZH["operations"], title=alert.title, text=detail,
                             url=found.group(0) if found else "", check=alert.event_key, seen_at=alert.last_seen_at,
                             mention_count=alert.mention_count)
+    planned = session.get(PlannedEvent, alert.calendar_event_id) if alert.expected and alert.calendar_event_id else None
+    explained = {"planned": planned.title if planned else "", "wording": alert.wording if alert.expected else ""}
     stored = store.get(alert.first_mention_id) if alert.first_mention_id else None
     if stored is None:  # a burst, or the post is gone from the index: what the alert recorded
         kind = "burst" if alert.kind == AlertKind.burst.value else "mention"
         return TicketSource(kind=kind, kind_zh=KIND_ZH[kind], title=alert.title, text=alert.summary,
-                            mention_count=alert.mention_count)
+                            mention_count=alert.mention_count, **explained)
     post = stored.mention
     return TicketSource(kind="mention", kind_zh=KIND_ZH["mention"], title=post.title, text=post.text,
                         author=post.author.name or "匿名", author_followers=post.author.followers,
                         author_verified=post.author.verified_reason if post.author.verified else "",
                         platform=post.platform.value, platform_zh=PLATFORM_ZH.get(post.platform, post.platform.value),
-                        published_at=post.published_at, url=post.url, mention_count=alert.mention_count)
+                        published_at=post.published_at, url=post.url, mention_count=alert.mention_count,
+                        **explained)

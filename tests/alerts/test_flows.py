@@ -138,6 +138,26 @@ def test_a_planned_outage_explains_mentions_and_carries_its_wording(loop: Loop) 
     assert "对外口径：本次停气为计划检修" in notice.body and "预期内" in notice.body
 
 
+def test_an_alert_opened_before_its_planned_outage_was_entered_becomes_expected_and_stays_level(loop: Loop) -> None:
+    first = loop.post(62, OUTAGE)
+    assert first.action == "opened" and first.level == "yellow"
+    with loop.db.write() as session:  # the calendar entry is made only after the first complaints
+        planned = create_event(session, kind=PlannedKind.planned_outage, title="岱岳区管网改造计划停气",
+                               starts_at=loop.now - timedelta(hours=1), ends_at=loop.now + timedelta(hours=10),
+                               areas=["岱岳区"], actor=SYSTEM, now=loop.now, wording="本次停气为计划检修，今晚恢复。")
+    # Four more complaints of the event (the fifth negative mention would raise an unexplained one to orange).
+    later = [loop.post(63 + i, f"{OUTAGE_REPOST}{'！' * i}", minutes_later=10 + i) for i in range(4)]
+    assert {o.alert_id for o in later} == {first.alert_id} and {o.action for o in later} == {"attached"}
+    (alert,) = alerts_in(loop)
+    assert alert.expected and alert.calendar_event_id == planned.id
+    assert alert.wording == "本次停气为计划检修，今晚恢复。"
+    assert alert.mention_count == 5 and alert.level == "yellow" and "repeated-complaint" not in alert.rule_ids
+    with loop.db.read() as session:
+        trail = [(e.action, e.comment) for e in service.alert_events(session, alert_id=alert.id)]
+    assert trail.count(("planned", "已登记的计划作业：岱岳区管网改造计划停气")) == 1
+    assert not any(n.subject.startswith("【预警升级") for n in loop.notices)
+
+
 def test_operational_alerts_open_once_and_recover_with_a_note(loop: Loop) -> None:
     key = "site:https://www.example.cn/pay"
     with loop.db.write() as session:

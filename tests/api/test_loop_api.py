@@ -151,6 +151,18 @@ def test_calendar_validation_and_listing(api: Api) -> None:
     assert made.status_code == 201 and made.json()["kind_zh"] == "计划停气"
     listed = c.get("/api/calendar", params={"since": "2026-12-01", "until": "2026-12-01"}, headers=root).json()
     assert [e["title"] for e in listed] == ["岱岳区计划停气"] and listed[0]["starts_at"].endswith("+08:00")
+    twin = c.post("/api/calendar", headers=root, json={  # entered twice by mistake: the second has no wording
+        "kind": "planned_outage", "title": "岱岳区计划停气", "areas": ["岱岳区"], "starts_at": "2026-12-01T12:00",
+        "ends_at": "2026-12-01T20:00"})
+    assert twin.status_code == 422
+    assert twin.json()["detail"] == "已有同名且时间重叠的计划作业“岱岳区计划停气”，请修改原有条目"
+    later = c.post("/api/calendar", headers=root, json={"kind": "planned_outage", "title": "岱岳区计划停气",
+                                                        "starts_at": "2026-12-08T08:00", "ends_at": "2026-12-08T18:00"})
+    assert later.status_code == 201  # the same work another week is another entry
+    renamed = c.patch(f"/api/calendar/{later.json()['id']}", json={"starts_at": "2026-12-01T09:00",
+                                                                    "ends_at": "2026-12-01T10:00"}, headers=root)
+    assert renamed.status_code == 422 and "同名且时间重叠" in renamed.json()["detail"]
+    assert c.delete(f"/api/calendar/{later.json()['id']}", headers=root).status_code == 204
     backwards = c.get("/api/calendar", params={"since": "2026-12-02", "until": "2026-12-01"}, headers=root)
     assert backwards.status_code == 422 and backwards.json()["detail"] == "结束日期不能早于开始日期"
     event_id = made.json()["id"]

@@ -52,11 +52,22 @@ async function loadSources() {
   }
 }
 
+// What a notice was about ("alert:8", "ticket:2") as a link people read: 预警 #8, 工单 #2.
+const REF_PAGES = { alert: ["预警", "/alerts"], ticket: ["工单", "/tickets"] };
+
+function refLink(ref) {
+  const [kind, id] = (ref || "").split(":");
+  const target = REF_PAGES[kind];
+  return target && id ? el("a", { class: "ref", href: `${target[1]}#id=${encodeURIComponent(id)}` }, `${target[0]} #${id}`)
+    : null;
+}
+
 function deliveryRow(delivery) {
+  const ref = refLink(delivery.ref);
   return el("tr", { dataset: { id: delivery.id, status: delivery.status } },
     el("td", { class: "nw" }, fmtTime(delivery.created_at)), el("td", { class: "channel" }, delivery.channel),
     el("td", { class: "hide-narrow" }, label("notice_kind", delivery.kind)),
-    el("td", {}, delivery.subject, delivery.ref ? el("small", { class: "hint" }, ` ${delivery.ref}`) : null),
+    el("td", {}, delivery.subject, ref ? " " : null, ref),
     el("td", { class: "status" }, el("span", { class: `badge ${DELIVERY_BADGE[delivery.status] || "none"}` },
                                      label("delivery_status", delivery.status))),
     el("td", { class: "n hide-narrow" }, delivery.attempts), el("td", { class: "error-text" }, delivery.last_error || "—"),

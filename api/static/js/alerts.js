@@ -155,6 +155,19 @@ function trailLine(event) {
             event.comment ? el("span", { class: "hint" }, `（${event.comment}）`) : null);
 }
 
+// 计划内: the planned operation (运营日历) that explains the alert and its approved public wording (对外口径).
+function showPlanned(alert) {
+  const box = document.getElementById("alert-planned");
+  const event = alert.planned;
+  const rows = alert.expected ? [
+    ["计划内", event ? `${event.kind_zh}“${event.title}”（${fmtTime(event.starts_at)} 至 ${fmtTime(event.ends_at)}）`
+      : "已登记的计划作业"],
+    ["对外口径", alert.wording || "该计划作业未填写对外口径"],
+  ] : [];
+  box.replaceChildren(...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  box.hidden = !rows.length;
+}
+
 async function showAlert(id, reveal = false) {
   if (!id) return;
   const box = document.getElementById("alert-detail");
@@ -177,6 +190,7 @@ async function showAlert(id, reveal = false) {
       `系统发现 ${fmtTime(alert.opened_at)}`].filter(Boolean).join(" · ");
     document.getElementById("alert-summary").textContent =
       alert.summary + (alert.dismiss_reason ? `（排除原因：${alert.dismiss_reason}）` : "");
+    showPlanned(alert);
     document.getElementById("alert-reasons").replaceChildren(...alert.reasons.map((r) => el("li", {}, r)));
     document.getElementById("alert-tickets").replaceChildren(...alert.tickets.map((t) => el("p", { class: "ticket-link" },
       "工单 ", el("a", { href: `/tickets#id=${t.id}` }, `#${t.id}`), `：${t.status_zh}`)));

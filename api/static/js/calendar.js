@@ -106,6 +106,11 @@ async function save(submit) {
     problem.hidden = false;
     return;
   }
+  if (!entry.areas.length && $("cal-areas").value.trim()) { // only separators: not "the whole service area"
+    problem.textContent = "区域只填了分隔符：请填写区域名称，或留空表示全部供气区域";
+    problem.hidden = false;
+    return;
+  }
   $("cal-save").disabled = true;
   try {
     const saved = editing === null ? await postJSON("/api/calendar", entry)

@@ -4,6 +4,7 @@ import { getJSON, putJSON } from "./api.js";
 import { el, initShell, label, toast } from "./common.js";
 
 let inForce = ""; // the text of the rules in force, for 恢复
+let showIds = false; // a rule's id is a key of the rule file: shown to those who edit it only
 
 const list = (kind, values) => values.map((v) => (kind ? label(kind, v) : v)).join("、");
 const yesNo = (value, yes, no) => (value ? yes : no);
@@ -28,10 +29,12 @@ function conditions(when) {
 const badge = (level) => el("span", { class: `badge level-${level}` }, label("level", level));
 const state = (enabled) => (enabled ? "启用" : el("span", { class: "tag" }, "停用"));
 
+const ruleId = (id) => (showIds ? [el("br"), el("small", { class: "hint rule-id" }, id)] : []);
+
 function ruleRow(rule) {
   return el("tr", { dataset: { id: rule.id } },
     el("td", {}, badge(rule.level)),
-    el("td", {}, el("strong", {}, rule.name), el("br"), el("small", { class: "hint" }, rule.id)),
+    el("td", {}, el("strong", {}, rule.name), ...ruleId(rule.id)),
     el("td", {}, conditions(rule.when)),
     el("td", {}, label("rule_lane", rule.lane)),
     el("td", {}, state(rule.enabled)));
@@ -44,7 +47,7 @@ function burstRow(burst) {
   else limits.push(`且达到该事件此前每个时段平均的 ${burst.factor} 倍`);
   return el("tr", { dataset: { id: burst.id } },
     el("td", {}, badge(burst.level)),
-    el("td", {}, el("strong", {}, burst.name), el("br"), el("small", { class: "hint" }, burst.id)),
+    el("td", {}, el("strong", {}, burst.name), ...ruleId(burst.id)),
     el("td", {}, `${label("burst_group", burst.group)}（${scope}）`),
     el("td", {}, limits.join("，")),
     el("td", {}, state(burst.enabled)));
@@ -118,6 +121,7 @@ function setUpEditor(user) {
 async function main() {
   const user = await initShell();
   if (!user) return;
+  showIds = document.getElementById("rules-editor").dataset.editors.split(" ").includes(user.role);
   await load();
   if (document.getElementById("rules-card").dataset.state === "ready") setUpEditor(user);
 }

@@ -128,7 +128,9 @@ function sourceFacts(source) {
           ["发布时间", source.published_at ? fmtTime(source.published_at) : ""],
           ["原文", el("span", { class: "source-text" }, source.title ? `${source.title}\n${source.text}` : source.text)],
           ["原文链接", link(source.url)],
-          ["相关信息", source.mention_count > 1 ? `共 ${source.mention_count} 条` : ""]];
+          ["相关信息", source.mention_count > 1 ? `共 ${source.mention_count} 条` : ""],
+          ["计划内", source.planned ? `已登记的计划作业“${source.planned}”` : ""],
+          ["对外口径", source.wording]];
 }
 
 // Roles that may open /alerts get the API's can_open_alert; the link is shown to them only.

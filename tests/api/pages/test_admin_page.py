@@ -245,6 +245,11 @@ def test_sources_and_deliveries_show_what_the_api_reports(page, service: Service
         assert row.locator("td.channel").inner_text() == delivery["channel"]
         assert row.locator("td.status").inner_text() == labels[delivery["status"]]
         assert row.locator("td.error-text").inner_text() == (delivery["last_error"] or "—")
+    # what a notice was about is a link to it, never the stored code ("alert:1")
+    (about,) = [d for d in log if d["ref"] == "alert:1"][:1]
+    link = page.locator(f"#deliveries tbody tr[data-id='{about['id']}'] a.ref")
+    assert (link.inner_text(), link.get_attribute("href")) == ("预警 #1", "/alerts#id=1")
+    assert "alert:" not in page.inner_text("#deliveries") and "ticket:" not in page.inner_text("#deliveries")
     page.select_option("#n-status", "failed")
     page.wait_for_selector("#tab-notifications[data-state=ready]")
     failed = service.api("/api/notifications", user=ADMIN, status="failed", limit=200)

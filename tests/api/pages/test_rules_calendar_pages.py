@@ -72,6 +72,10 @@ def test_the_rules_page_shows_the_rules_in_force_to_a_reader_who_cannot_edit(pag
         row = page.locator(f"#bursts tr[data-id='{burst['id']}']").inner_text()
         assert burst["name"] in row and f"{burst['window_minutes']} 分钟内至少 {burst['min_count']} 条" in row
     assert page.locator("#rules-problem").is_hidden() and answer["error"] is None
+    # The rule file's ids are for those who edit the file, not part of what a reader is shown.
+    shown = page.inner_text("#rules-card")
+    assert page.locator("#rules-card .rule-id").count() == 0
+    assert not [r["id"] for r in rules + bursts if r["id"] in shown]
     # A supervisor reads the rules but may not change them: no editor, and the API refuses anyway.
     assert page.locator("#rules-editor").is_hidden() and page.locator("#rules-save").count() == 1
     assert not page.locator("#rules-save").is_visible()
@@ -99,6 +103,8 @@ def test_an_admin_edits_a_rule_on_the_page_and_the_api_returns_it(page, service:
         assert after["spec"]["rules"][0]["name"] == renamed
         assert [r["id"] for r in after["spec"]["rules"]] == [r["id"] for r in before["spec"]["rules"]]
         assert renamed in page.locator(f"#rules tr[data-id='{first['id']}']").inner_text()
+        # the editor sees each rule's id, which the file names it by
+        assert page.locator(f"#rules tr[data-id='{first['id']}'] .rule-id").inner_text() == first["id"]
         screenshot(page, "rules-saved")
     finally:
         assert _put(service, admin, before["text"]).status_code == 200
@@ -253,6 +259,11 @@ def test_invalid_planned_operations_are_refused_in_chinese_and_nothing_is_made(p
     _fill_times(page, day, "08:00", "18:00")
     page.click("#cal-save")
     page.wait_for_selector("#cal-error:has-text('请填写计划名称')")
+    # Areas of separators only would be read as the whole service area: refused before it is sent.
+    page.fill("#cal-title", title)
+    page.fill("#cal-areas", "、，\n")
+    page.click("#cal-save")
+    page.wait_for_selector("#cal-error:has-text('区域只填了分隔符')")
     assert all(e["title"] != title and e["title"].strip() for e in _listed(service, day))
     assert console == [REFUSED, REFUSED]
 
