@@ -31,8 +31,10 @@ from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
 from alerts.transitions import ALERT_ACTION_ZH
 from api.routes.alerts import RULE_EDITORS, RULE_READERS
 from api.routes.calendar import CALENDAR_EDITORS, CALENDAR_READERS
+from api.routes.clippings import CLIPPING_IMPORTERS
 from api.security import DELIVERY_READERS, USER_ADMINS
 from yuqing import __version__
+from yuqing.clippings import FIELD_ZH, MEDIA_CHOICES
 from yuqing.records import ALL_ROLES, CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -152,7 +154,10 @@ def tickets_page(request: Request) -> HTMLResponse:
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request) -> HTMLResponse:
-    return _render(request, "reports.html", "/reports")
+    """舆情简报, with the import of the day's newspaper/TV clippings (for CLIPPING_IMPORTERS)."""
+    return _render(request, "reports.html", "/reports", importers=" ".join(CLIPPING_IMPORTERS),
+                   max_upload_mb=f"{request.app.state.settings.clippings.max_upload_mb:g}",
+                   clip_columns="、".join(FIELD_ZH.values()), media_choices=MEDIA_CHOICES)
 
 
 @router.get("/rules", response_class=HTMLResponse)

@@ -88,6 +88,7 @@ MATRIX = [
     call("GET", "/api/sources", ALL),
     call("GET", "/api/sources/gaps", ALL),
     call("POST", "/api/clippings", {ADMIN, PR}, files={"file": ("clippings.csv", CLIPPING_CSV, "text/csv")}),
+    call("GET", "/api/clippings/template", {ADMIN, PR}),
     call("GET", "/api/sites", ALL),
     call("GET", "/api/sites/crawl", ALL),
     call("GET", "/api/sites/{name}", ALL, path_values={"name": "官网首页"}),

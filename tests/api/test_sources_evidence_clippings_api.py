@@ -98,3 +98,21 @@ def test_clipping_upload_reports_rows_and_limits_size_and_type(client: TestClien
                                          "text/csv")})
     assert broken.status_code == 422 and "缺少列" in broken.json()["detail"]
     assert client.get("/api/mentions", headers=client.pr, params={"platform": "clipping"}).json()["total"] == 2
+
+
+def test_the_template_downloads_and_old_excel_files_are_told_what_to_do(client: TestClient, sqlite_db,
+                                                                        settings) -> None:
+    template = client.get("/api/clippings/template", headers=client.pr)
+    assert template.status_code == 200 and template.headers["content-type"].startswith("text/csv")
+    assert "attachment" in template.headers["content-disposition"]
+    assert template.content.decode("utf-8-sig").splitlines() == ["媒体,日期,标题,摘要,链接,媒体类型"]
+    add_user(sqlite_db, settings, "boss", Role.viewer)
+    assert client.get("/api/clippings/template", headers=login(client, "boss")).status_code == 403
+    assert client.get("/api/clippings/template").status_code == 401
+    old = client.post("/api/clippings", headers=client.pr,
+                      files={"file": ("剪报.xls", b"\xd0\xcf\x11\xe0", "application/vnd.ms-excel")})
+    assert old.status_code == 415 and "另存为” .xlsx 或 CSV" in old.json()["detail"]
+    filled = template.content + "泰山晚报,2026-11-21,燃气入户安检开始,,,报纸\r\n".encode()
+    # Some systems call a CSV text/x-csv: the file is read by its content, not refused for the label.
+    answer = client.post("/api/clippings", headers=client.pr, files={"file": ("t.csv", filled, "text/x-csv")})
+    assert answer.status_code == 200 and answer.json()["stored_new"] == 1

@@ -19,12 +19,14 @@ export function toQuery(params = {}) {
   return query;
 }
 
+// `body`: an object sent as JSON, or FormData sent as multipart (the browser sets its boundary).
 async function call(method, path, params, body) {
   const query = toQuery(params).toString();
   const headers = { Accept: "application/json", ...authHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const response = await fetch(query ? `${path}?${query}` : path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: body === undefined || form ? body : JSON.stringify(body),
   });
   if (response.status === 401) {
     toLogin();
@@ -46,6 +48,13 @@ export const postJSON = (path, body, params) => call("POST", path, params, body 
 export const putJSON = (path, body, params) => call("PUT", path, params, body ?? {});
 export const patchJSON = (path, body, params) => call("PATCH", path, params, body ?? {});
 export const deleteJSON = (path, params) => call("DELETE", path, params);
+
+// Upload one file as multipart form data (field `field`); the answer is JSON.
+export function postFile(path, file, field = "file") {
+  const form = new FormData();
+  form.append(field, file, file.name);
+  return call("POST", path, undefined, form);
+}
 
 // Download a file the API serves (with credentials), saved under the server's name.
 export async function download(path, fallbackName) {

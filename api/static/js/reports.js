@@ -1,6 +1,8 @@
 // 舆情简报: the kept daily and weekly reports, downloadable as HTML or DOCX, and the report of
-// any past day made on demand (GET /api/reports/{kind}-{day}?make=true, then the download).
+// any past day made on demand (GET /api/reports/{kind}-{day}?make=true, then the download);
+// PR staff also import the day's newspaper and TV clippings here (clippings.js).
 import { download, getJSON } from "./api.js";
+import { setUpClippings } from "./clippings.js";
 import { el, fmtTime, initShell, shanghaiDay, toast } from "./common.js";
 
 const FORMAT_NAMES = { html: "网页", docx: "Word" };
@@ -79,7 +81,9 @@ function setUpForm() {
 }
 
 async function main() {
-  if (!(await initShell())) return;
+  const user = await initShell();
+  if (!user) return;
+  setUpClippings(user);
   setUpForm();
   await loadList();
 }
