@@ -52,6 +52,15 @@ RULES: dict[str, Rule] = {
     "uuid_parsing": lambda c: "格式不正确",
     "url_parsing": lambda c: "应为网址",
 }
+# Body fields the pages' forms send, by the label staff see next to them; the API's own name
+# follows in brackets for integrators ("开始时间（starts_at）：应为 ISO 日期时间").
+FIELD_ZH = {
+    "starts_at": "开始时间", "ends_at": "结束时间", "areas": "区域", "title": "名称", "kind": "类型",
+    "categories": "投诉类别", "notice": "公告内容", "wording": "对外口径", "username": "用户名",
+    "password": "密码", "new_password": "新密码", "current_password": "当前密码", "display_name": "姓名",
+    "email": "邮箱", "role": "角色", "department": "部门", "active": "状态", "comment": "说明",
+    "reply": "回复内容", "sentiment": "情感", "relevant": "相关性", "text": "内容",
+}
 MAX_CHOICES = 120  # a long list of allowed values is cut, the line stays readable
 
 
@@ -94,9 +103,12 @@ def one_line(exc: RequestValidationError) -> str:
     if not errors:
         return "请求参数无效"
     first = errors[0]
-    name = field_name(first.get("loc", ()))
+    loc = tuple(first.get("loc", ()))
+    name = field_name(loc)
     if first.get("type") == "json_invalid":
         name = ""
+    elif loc[:1] == ("body",) and loc[-1] in FIELD_ZH:
+        name = f"{FIELD_ZH[loc[-1]]}（{name}）"
     text = constraint(first)
     more = f"（另有 {len(errors) - 1} 处问题）" if len(errors) > 1 else ""
     return f"{name or '请求内容'}：{text}{more}"

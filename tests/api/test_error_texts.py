@@ -60,7 +60,7 @@ def test_a_huge_field_is_never_echoed(app_parts) -> None:
     huge = "泄漏" + "x" * 300_000  # below the body limit (1 MB), far above the field's
     answer = c.post("/api/auth/password", json={"current_password": PASSWORD, "new_password": huge})
     assert answer.status_code == 422
-    assert answer.json()["detail"] == "new_password：长度不能超过 200 个字符"
+    assert answer.json()["detail"] == "新密码（new_password）：长度不能超过 200 个字符"
     assert len(answer.content) < 2000 and "xxxxxxxx" not in answer.text and "泄漏" not in answer.text
     assert answer.json()["errors"] == [{"field": "new_password", "type": "string_too_long",
                                         "message": "长度不能超过 200 个字符"}]
@@ -68,9 +68,9 @@ def test_a_huge_field_is_never_echoed(app_parts) -> None:
 
 def test_missing_and_malformed_bodies(client: TestClient) -> None:
     missing = client.post("/api/auth/password", json={"current_password": PASSWORD})
-    assert missing.status_code == 422 and missing.json()["detail"] == "new_password：必填"
+    assert missing.status_code == 422 and missing.json()["detail"] == "新密码（new_password）：必填"
     several = client.post("/api/auth/password", json={})
-    assert several.json()["detail"] == "current_password：必填（另有 1 处问题）"
+    assert several.json()["detail"] == "当前密码（current_password）：必填（另有 1 处问题）"
     not_object = client.post("/api/auth/password", json=["a"])
     assert not_object.status_code == 422 and not_object.json()["detail"] == "请求内容：应为 JSON 对象"
 
@@ -131,3 +131,15 @@ def test_wrong_current_passwords_count_towards_the_lockout(app_parts) -> None:
         c.post("/api/auth/password", json={"current_password": "guess-guess", "new_password": "a-new-one-123"})
     locked = c.post("/api/auth/password", json={"current_password": PASSWORD, "new_password": "a-new-one-123"})
     assert locked.status_code == 422 and "锁定" in locked.json()["detail"]
+
+
+def test_a_form_field_is_named_as_the_page_labels_it(app_parts) -> None:
+    c, db, settings = app_parts
+    sign_in(c, db, settings, Role.admin)
+    entry = {"kind": "planned_outage", "title": "计划停气", "starts_at": "20261-12-01T08:00",
+             "ends_at": "2026-12-01T18:00"}
+    answer = c.post("/api/calendar", json=entry)
+    assert answer.status_code == 422 and answer.json()["detail"] == "开始时间（starts_at）：应为 ISO 日期时间"
+    too_many = c.post("/api/calendar", json={**entry, "starts_at": "2026-12-01T08:00", "areas": ["天平街道"] * 51})
+    assert too_many.status_code == 422 and too_many.json()["detail"] == "区域（areas）：最多 50 项"
+    assert c.get("/api/calendar").json() == []  # nothing stored
