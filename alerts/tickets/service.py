@@ -87,8 +87,9 @@ def _check(ticket: Ticket, action: Action, actor: Actor, version: int | None) ->
         raise Conflict(f"工单当前状态为“{STATUS_ZH[TicketStatus(ticket.status)]}”，不能执行“{action.zh}”")
 
 
-FIELD_NAMES = {"department": "部门", "comment": "说明", "reply": "处理结果", "visit_result": "回访结果",
-               "satisfaction": "满意度", "public_response": "对外回应内容", "assignee": "经办人"}
+# The action form's labels (the 工单督办 page shows these), so a refusal names the field as seen.
+FIELD_NAMES = {"department": "责任部门", "comment": "说明", "reply": "办理情况", "visit_result": "回访结果",
+               "satisfaction": "满意度", "public_response": "对外回应", "assignee": "经办人"}
 # The longest text each field takes (the page's forms allow the same): the trail stays readable.
 TEXT_LIMITS = {"comment": 4000, "reply": 8000, "public_response": 8000, "visit_result": 4000, "assignee": 80}
 

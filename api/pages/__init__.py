@@ -27,6 +27,7 @@ from alerts.models import ALERT_STATUS_ZH
 from alerts.notify.models import DELIVERY_STATUS_ZH, NOTICE_KIND_ZH
 from alerts.rules.zh import BURST_GROUP_ZH, CONDITION_ZH, LANE_ZH
 from alerts.tickets.models import STATUS_ZH as TICKET_STATUS_ZH
+from alerts.tickets.service import FIELD_NAMES as TICKET_FIELD_ZH
 from alerts.tickets.transitions import ACTIONS as TICKET_ACTIONS
 from alerts.transitions import ALERT_ACTION_ZH
 from api.routes.alerts import RULE_EDITORS, RULE_READERS
@@ -87,7 +88,7 @@ def _labels() -> str:
               "alert_status": {k.value: v for k, v in ALERT_STATUS_ZH.items()},
               "alert_action": ALERT_ACTION_ZH,
               "ticket_status": {k.value: v for k, v in TICKET_STATUS_ZH.items()},
-              "ticket_action": actions,
+              "ticket_action": actions, "ticket_field": TICKET_FIELD_ZH,
               "planned_kind": {k.value: v for k, v in PLANNED_KIND_ZH.items()},
               "rule_condition": CONDITION_ZH, "rule_lane": LANE_ZH, "burst_group": BURST_GROUP_ZH,
               "delivery_status": {k.value: v for k, v in DELIVERY_STATUS_ZH.items()},

@@ -114,7 +114,7 @@ def test_handler_returns_a_wrongly_assigned_ticket(db: Database, settings) -> No
     (CUSTOMER, "accept", {}, Conflict, "不能执行“签收”"),
     (CUSTOMER, "resolve", {"version": 1}, Conflict, "已被他人更新"),
     (DISPATCH, "resolve", {"reply": "x"}, NotFound, "不存在"),
-    (CUSTOMER, "resolve", {}, Invalid, "需要填写处理结果"),
+    (CUSTOMER, "resolve", {}, Invalid, "需要填写办理情况"),
     (CUSTOMER, "fly", {}, Invalid, "未知操作"),
     (SUPERVISOR, "reassign", {"department": "nowhere", "comment": "x"}, Conflict, "不能执行“改派”"),
 ])

@@ -91,7 +91,7 @@ def test_review_and_work_a_ticket_through_the_api(api: Api, caplog: pytest.LogCa
     stale = act("reply", kefu, reply="旧页面", version=before["version"] - 1)
     assert stale.status_code == 409 and "请刷新后重试" in stale.json()["detail"]
     missing = act("resolve", kefu)
-    assert missing.status_code == 422 and missing.json()["detail"] == "“办结”需要填写处理结果"
+    assert missing.status_code == 422 and missing.json()["detail"] == "“办结”需要填写办理情况"
     assert c.get(f"/api/tickets/{tid}", headers=sup).json() == before  # nothing changed
     done = act("resolve", kefu, reply="核实为估抄，已退还 200 元", version=before["version"])
     assert done.json()["status_zh"] == "已办结"

@@ -7,10 +7,6 @@ import { countdown, el, fmtNumber, fmtTime, initShell, LABELS, label, readHash, 
 
 const form = document.getElementById("ticket-filters");
 const state = { user: null, selected: null, departments: [] };
-const FIELDS = {
-  department: "责任部门", comment: "说明", reply: "办理情况", visit_result: "回访结果", satisfaction: "满意度",
-  public_response: "对外回应",
-};
 const SATISFACTION = { 5: "5 非常满意", 4: "4 满意", 3: "3 基本满意", 2: "2 不满意", 1: "1 非常不满意" };
 const ACTION_ORDER = ["assign", "reassign", "accept", "reply", "resolve", "visit", "close", "redo", "return",
                       "escalate", "respond_public", "cancel", "comment"];
@@ -107,7 +103,7 @@ function actionForm(ticket, action) {
   return el("form", { class: "action-form", id: `form-${action}`, dataset: { action }, onsubmit: submit },
     el("h3", {}, spec.zh),
     ...names.map((name) => el("label", { class: "field" },
-      `${FIELDS[name] || name}${spec.needs.includes(name) ? "（必填）" : "（可选）"}`, controls[name])),
+      `${label("ticket_field", name)}${spec.needs.includes(name) ? "（必填）" : "（可选）"}`, controls[name])),
     el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, `确定${spec.zh}`),
        el("button", { type: "button", onclick: () => document.getElementById("ticket-form").replaceChildren() }, "取消")));
 }

@@ -122,7 +122,7 @@ def test_an_alert_becomes_a_ticket_worked_and_closed_by_the_right_roles(page, se
     page.wait_for_selector("#ticket-events li[data-action=reply]")
     take(page, "resolve")
     page.wait_for_selector("#action-error:not([hidden])")
-    assert page.inner_text("#action-error") == "“办结”未执行：“办结”需要填写处理结果"
+    assert page.inner_text("#action-error") == "“办结”未执行：“办结”需要填写办理情况"
     assert service.api(f"/api/tickets/{ticket}")["status"] == "in_progress"
     take(page, "resolve", reply="已上门处理，用户认可")
     page.wait_for_selector("#ticket-detail[data-status=resolved]")
