@@ -27,6 +27,8 @@ KEY_USE_RESOLUTION = timedelta(minutes=5)  # how precisely an API key's last use
 log = logging.getLogger("yuqing.users")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,40}$")
 NAME_RULE = "只能包含字母、数字、下划线、点和连字符，长度 2–40"  # what _USERNAME admits, as staff read it
+# Enough to catch a slip (a missing @, a space, no domain): notices to this address would fail.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about 0.1 s on a
 # small server. Hashes made with other parameters are upgraded at the next login.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -75,6 +77,7 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
     if not _USERNAME.match(username):
         raise Invalid(f"用户名{NAME_RULE}")
     _check_password(password, settings)
+    _check_email(email)
     department = _check_role(Role(role), department, settings)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在")
@@ -84,6 +87,11 @@ def create_user(session: Session, *, username: str, password: str, role: Role, s
     session.add(user)
     session.flush()
     return user
+
+
+def _check_email(email: str) -> None:
+    if email and not _EMAIL.match(email):
+        raise Invalid("邮箱格式不正确（例如 name@example.com）")
 
 
 def count_users(session: Session) -> int:
@@ -107,6 +115,8 @@ def update_user(session: Session, *, username: str, settings: Settings, role: Ro
                 display_name: str | None = None, email: str | None = None) -> User:
     """Change role, department, active flag or names; deactivating ends the user's sessions."""
     user = get_user(session, username=username)
+    if email is not None:
+        _check_email(email)
     new_role = Role(role) if role is not None else Role(user.role)
     new_department = department if department is not None else user.department
     if new_role != Role.handler and department is None:

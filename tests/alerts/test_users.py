@@ -106,6 +106,19 @@ def test_user_validation(db: Database, settings) -> None:
         update_user(session, username="kefu", settings=settings, role=Role.handler, department="")
     with db.write() as session:  # a handler promoted to supervisor loses the department
         assert update_user(session, username="kefu", settings=settings, role=Role.supervisor).department == ""
+    for bad in ("not-an-email", "kefu@localhost", "ke fu@example.com"):  # notices to it would fail
+        with pytest.raises(Invalid, match="邮箱格式不正确"), db.write() as session:
+            create_user(session, username="kefu2", password=PASSWORD, role=Role.pr, settings=settings, now=NOW,
+                        email=bad)
+        with pytest.raises(Invalid, match="邮箱格式不正确"), db.write() as session:
+            update_user(session, username="kefu", settings=settings, email=bad, role=Role.pr)
+    with db.read() as session:  # nothing of the refused changes was kept
+        kept = session.scalar(select(User).where(User.username == "kefu"))
+        assert (kept.email, kept.role) == ("", "supervisor")
+        assert session.scalar(select(User).where(User.username == "kefu2")) is None
+    with db.write() as session:
+        assert update_user(session, username="kefu", settings=settings, email="kefu@example.com").email \
+            == "kefu@example.com"
 
 
 def test_api_keys_are_hashed_and_can_be_revoked(db: Database, settings) -> None:
