@@ -110,8 +110,12 @@ function setUpTabs(role) {
     tab.hidden = false;
     tab.addEventListener("click", () => show(tab.dataset.tab));
   }
-  const wanted = (readHash().tab || [])[0];
-  show(tabs.some((t) => t.dataset.tab === wanted) ? wanted : tabs[0].dataset.tab);
+  const fromAddress = () => {
+    const wanted = (readHash().tab || [])[0];
+    show(tabs.some((t) => t.dataset.tab === wanted) ? wanted : tabs[0].dataset.tab);
+  };
+  fromAddress();
+  window.addEventListener("hashchange", fromAddress);  // a #tab=... link followed or typed on this page
   return new Set(tabs.map((t) => t.dataset.tab));
 }
 

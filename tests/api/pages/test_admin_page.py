@@ -266,6 +266,12 @@ def test_a_supervisor_sees_only_the_sections_their_role_may_use(page, service: S
     tabs = page.locator("#admin-tabs button").all_inner_texts()
     assert tabs == ["采集源", "通知记录"]
     assert page.locator("#tab-users").count() == 0 and page.locator("#tab-keys").count() == 0
+    page.evaluate("location.hash = 'tab=sources'")  # a #tab= link followed on the page
+    page.wait_for_selector("#tab-sources:not([hidden])")
+    assert page.locator("#tab-notifications").is_hidden()
+    page.click("#admin-tabs button[data-tab=notifications]")
+    page.evaluate("location.hash = 'tab=users'")  # not theirs: the first of their own instead
+    page.wait_for_selector("#admin-tabs button.active:has-text('采集源')")
 
 
 @pytest.mark.parametrize("user", ["pr1", "boss", "kefu"])
