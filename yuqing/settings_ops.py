@@ -117,6 +117,7 @@ NoticeKind = Literal["alert", "life_safety", "operations", "assigned", "reminder
 
 class ChannelSettings(_Section):
     kind: Literal["wecom", "dingtalk", "feishu", "email", "sms"]
+    label: str = Field(default="", max_length=40)  # the name staff read in 通知记录, e.g. 公关群
     enabled: bool = True
     url: SecretStr | None = None  # the robot's webhook URL (it embeds the key: keep it in the environment)
     secret: SecretStr | None = None  # DingTalk / Feishu signing secret

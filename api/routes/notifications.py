@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from alerts.notify.models import DeliveryStatus
 from alerts.notify.service import delivery_log
-from api.deps import ReadSession
+from api.deps import ReadSession, SettingsDep
+from yuqing.settings import Settings
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -28,10 +29,23 @@ class DeliveryOut(BaseModel):
     last_error: str
     created_at: datetime
     sent_at: datetime | None
+    channel_zh: str = ""  # the configured label, or the kind and the configured name
+
+
+CHANNEL_KIND_ZH = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书", "email": "邮件", "sms": "短信"}
+
+
+def channel_name(settings: Settings, channel: str) -> str:
+    """How staff read a channel: its label, else its kind and key (a channel since removed: its key)."""
+    configured = settings.notify.channels.get(channel)
+    if configured is None:
+        return channel
+    return configured.label or f"{CHANNEL_KIND_ZH[configured.kind]} · {channel}"
 
 
 @router.get("", response_model=list[DeliveryOut], summary="Newest deliveries and their outcome")
-def deliveries(session: ReadSession, status: DeliveryStatus | None = None,
+def deliveries(session: ReadSession, settings: SettingsDep, status: DeliveryStatus | None = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:
-    return [DeliveryOut.model_validate(row) for row in delivery_log(session, limit=limit,
-                                                                    status=status.value if status else None)]
+    rows = delivery_log(session, limit=limit, status=status.value if status else None)
+    return [DeliveryOut.model_validate(row).model_copy(update={"channel_zh": channel_name(settings, row.channel)})
+            for row in rows]

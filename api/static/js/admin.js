@@ -65,7 +65,7 @@ function refLink(ref) {
 function deliveryRow(delivery) {
   const ref = refLink(delivery.ref);
   return el("tr", { dataset: { id: delivery.id, status: delivery.status } },
-    el("td", { class: "nw" }, fmtTime(delivery.created_at)), el("td", { class: "channel" }, delivery.channel),
+    el("td", { class: "nw" }, fmtTime(delivery.created_at)), el("td", { class: "channel" }, delivery.channel_zh || delivery.channel),
     el("td", { class: "hide-narrow" }, label("notice_kind", delivery.kind)),
     el("td", {}, delivery.subject, ref ? " " : null, ref),
     el("td", { class: "status" }, el("span", { class: `badge ${DELIVERY_BADGE[delivery.status] || "none"}` },

@@ -242,7 +242,7 @@ def test_sources_and_deliveries_show_what_the_api_reports(page, service: Service
     labels = {"sent": "已发送", "failed": "发送失败", "pending": "待发送"}
     for delivery in log:
         row = page.locator(f"#deliveries tbody tr[data-id='{delivery['id']}']")
-        assert row.locator("td.channel").inner_text() == delivery["channel"]
+        assert row.locator("td.channel").inner_text() == delivery["channel_zh"]
         assert row.locator("td.status").inner_text() == labels[delivery["status"]]
         assert row.locator("td.error-text").inner_text() == (delivery["last_error"] or "—")
     # what a notice was about is a link to it, never the stored code ("alert:1")
@@ -255,7 +255,7 @@ def test_sources_and_deliveries_show_what_the_api_reports(page, service: Service
     failed = service.api("/api/notifications", user=ADMIN, status="failed", limit=200)
     assert len(failed) >= 1 and page.locator("#deliveries tbody tr[data-id]").count() == len(failed)
     assert {page.locator(f"#deliveries tbody tr[data-id='{d['id']}'] td.channel").inner_text()
-            for d in failed} == {d["channel"] for d in failed}
+            for d in failed} == {d["channel_zh"] for d in failed}
     content = page.content()
     assert ROBOT_KEY not in content and MAIL_TO not in content and "127.0.0.1" not in page.inner_text("main")
     screenshot(page, "admin-notifications")
