@@ -57,7 +57,8 @@ async function loadList() {
   const data = new FormData(form);
   try {
     const page = await getJSON("/api/alerts", { status: data.get("status"), level: data.get("level"),
-                                                category: data.get("category"), q: data.get("q").trim(),
+                                                category: data.get("category"), expected: data.get("expected"),
+                                                q: data.get("q").trim(),
                                                 page: state.page, size: PAGE_SIZE });
     const body = document.querySelector("#alerts tbody");
     body.replaceChildren(...page.items.map(row));

@@ -82,3 +82,24 @@ def test_the_ticket_shows_the_handler_the_wording_to_answer_with(page, service: 
     assert f"已登记的计划作业“{planned.title}”" in facts
     assert f"对外口径\n{planned.wording}" in facts
     screenshot(page, "ticket-planned")
+
+
+def test_pr_staff_filter_the_inbox_by_planned_or_not(page, service: Service, planned: Planned) -> None:
+    login(page, service, user="pr1", next_path="/alerts")
+    page.wait_for_selector("#inbox[data-state=ready]")
+    page.select_option("#a-status", "")  # the planned alert is confirmed by now
+    page.select_option("#a-expected", "true")
+    page.click("#alert-filters button[type=submit]")
+    page.wait_for_selector("#inbox[data-state=ready]")
+    only = service.api("/api/alerts", user="pr1", expected="true", size=50)  # every status
+    shown = page.locator("#alerts tbody tr[data-id]")
+    assert page.locator("#alert-total").get_attribute("data-total") == str(only["total"])
+    ids = {int(i) for i in shown.evaluate_all("rows => rows.map(r => r.dataset.id)")}
+    assert ids == {a["id"] for a in only["items"]}
+    assert planned.alert_id in {a["id"] for a in only["items"]} and shown.locator("span.tag").count() == shown.count()
+    page.select_option("#a-expected", "false")
+    page.click("#alert-filters button[type=submit]")
+    page.wait_for_selector("#inbox[data-state=ready]")
+    assert page.locator(f"#alerts tbody tr[data-id='{planned.alert_id}']").count() == 0
+    assert page.locator("#alerts tbody span.tag").count() == 0
+    assert "expected=false" in page.url  # the filter is kept in the address, like the others
