@@ -30,8 +30,9 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from alerts import notices
-from alerts.actor import SYSTEM
-from alerts.calendar.service import match_event
+from alerts.actor import SYSTEM, Actor
+from alerts.calendar.models import PlannedEvent
+from alerts.calendar.service import LEAD_HOURS, TAIL_HOURS, explains, match_event
 from alerts.db import Database, now_shanghai
 from alerts.levels import Level
 from alerts.models import OPEN_STATUSES, Alert, AlertKind, AlertMention, AlertStatus
@@ -189,6 +190,30 @@ def _explain(session: Session, alert: Alert, *, mention: Mention, analysis: Anal
     alert.calendar_event_id, alert.wording, alert.expected = planned.id, planned.wording, True
     record(session, alert, actor=SYSTEM, action="planned", now=now, comment=f"已登记的计划作业：{planned.title}",
            data={"mention_id": mention.id, "planned_event": planned.id})
+
+
+def explain_open_alerts(session: Session, *, event: PlannedEvent, actor: Actor, now: datetime) -> list[int]:
+    """Open alerts that a planned operation just entered (or changed) explains become 计划内 at once,
+    with its wording: staff enter an outage after the first complaints, and expect those to show it.
+    Judged on what the alert keeps of each mention (time, category, place) and its title."""
+    found = session.scalars(select(Alert).where(
+        Alert.kind == AlertKind.mention.value, Alert.expected.is_(False), Alert.status.in_(OPEN_STATUSES),
+        Alert.last_seen_at >= event.starts_at - timedelta(hours=LEAD_HOURS),
+        Alert.opened_at <= event.ends_at + timedelta(hours=TAIL_HOURS)).order_by(Alert.id))
+    marked = []
+    for alert in found:
+        mentions = session.scalars(select(AlertMention).where(AlertMention.alert_id == alert.id))
+        if any(explains(event, at=m.published_at, categories=[m.category or alert.category],
+                        text=alert.title, place=m.place or alert.place) for m in mentions):
+            alert.calendar_event_id, alert.wording, alert.expected = event.id, event.wording, True
+            record(session, alert, actor=actor, action="planned", now=now, comment=f"已登记的计划作业：{event.title}",
+                   data={"planned_event": event.id})
+            marked.append(alert.id)
+    # A corrected 对外口径 reaches the open alerts already linked to the entry (and their tickets' pages).
+    for alert in session.scalars(select(Alert).where(Alert.calendar_event_id == event.id,
+                                                     Alert.status.in_(OPEN_STATUSES), Alert.wording != event.wording)):
+        alert.wording = event.wording
+    return marked
 
 
 def attach_to(session: Session, alert: Alert, *, mention: Mention, analysis: Analysis, facts: Facts,

@@ -121,18 +121,23 @@ def _in_area(event: PlannedEvent, text: str, place: str) -> bool:
     return not event.areas or any(area in text or area in place for area in event.areas)
 
 
+def explains(event: PlannedEvent, *, at: datetime, categories: Iterable[str], text: str = "",
+             place: str = "") -> bool:
+    """Whether a planned operation explains a complaint at `at` about `categories` and a place."""
+    if not event.starts_at - timedelta(hours=LEAD_HOURS) <= at <= event.ends_at + timedelta(hours=TAIL_HOURS):
+        return False
+    kinds = _categories(event)
+    if kinds and kinds.isdisjoint(set(categories)):  # an event without categories explains any complaint
+        return False
+    return _in_area(event, text, place)
+
+
 def match_event(session: Session, *, at: datetime, categories: Iterable[str], text: str = "",
                 place: str = "") -> PlannedEvent | None:
     """The planned operation that explains a mention (or a burst), most recently started first."""
-    wanted = set(categories)
+    wanted = list(categories)
     candidates = session.scalars(select(PlannedEvent).where(
         PlannedEvent.starts_at <= at + timedelta(hours=LEAD_HOURS),
         PlannedEvent.ends_at >= at - timedelta(hours=TAIL_HOURS),
     ).order_by(PlannedEvent.starts_at.desc()))
-    for event in candidates:
-        kinds = _categories(event)
-        if kinds and kinds.isdisjoint(wanted):  # an event without categories explains any complaint
-            continue
-        if _in_area(event, text, place):
-            return event
-    return None
+    return next((e for e in candidates if explains(e, at=at, categories=wanted, text=text, place=place)), None)

@@ -12,6 +12,7 @@ from alerts.actor import Actor
 from alerts.calendar import service as calendar
 from alerts.calendar.models import PLANNED_KIND_ZH, PlannedKind
 from alerts.db import now_shanghai
+from alerts.flows import explain_open_alerts
 from api.deps import ReadSession, WriteSession
 from api.query import _moment
 from api.responses import NOT_FOUND
@@ -38,6 +39,7 @@ class PlannedOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    marked_alerts: list[int] = []  # open alerts this entry (just saved) marked 计划内
 
     @computed_field
     @property
@@ -86,19 +88,21 @@ def create_planned(body: PlannedIn, session: WriteSession,
     event = calendar.create_event(session, kind=body.kind, title=body.title, starts_at=body.starts_at,
                                   ends_at=body.ends_at, areas=body.areas, categories=[c.value for c in body.categories],
                                   notice=body.notice, wording=body.wording, actor=actor, now=now_shanghai())
+    marked = explain_open_alerts(session, event=event, actor=actor, now=now_shanghai())
     session.commit()
-    return PlannedOut.model_validate(event)
+    return PlannedOut.model_validate(event).model_copy(update={"marked_alerts": marked})
 
 
-@router.patch("/{event_id}", responses=NOT_FOUND, response_model=PlannedOut, summary="Change a planned operation",
-              dependencies=[require_role(*CALENDAR_EDITORS)])
-def update_planned(event_id: int, body: PlannedPatch, session: WriteSession) -> PlannedOut:
+@router.patch("/{event_id}", responses=NOT_FOUND, response_model=PlannedOut, summary="Change a planned operation")
+def update_planned(event_id: int, body: PlannedPatch, session: WriteSession,
+                   actor: Annotated[Actor, require_role(*CALENDAR_EDITORS)]) -> PlannedOut:
     changes = body.model_dump(exclude_unset=True)
     if "categories" in changes and changes["categories"] is not None:
         changes["categories"] = [Category(c).value for c in changes["categories"]]
     event = calendar.update_event(session, event_id=event_id, now=now_shanghai(), **changes)
+    marked = explain_open_alerts(session, event=event, actor=actor, now=now_shanghai())
     session.commit()
-    return PlannedOut.model_validate(event)
+    return PlannedOut.model_validate(event).model_copy(update={"marked_alerts": marked})
 
 
 @router.delete("/{event_id}", responses=NOT_FOUND,

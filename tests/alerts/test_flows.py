@@ -13,6 +13,7 @@ from alerts.actor import SYSTEM
 from alerts.calendar.models import PlannedKind
 from alerts.calendar.service import create_event
 from alerts.errors import Conflict, Forbidden
+from alerts.flows import explain_open_alerts
 from alerts.models import Alert, AlertEvent
 from alerts.tickets.models import Ticket
 from alerts.tickets.service import ticket_events
@@ -156,6 +157,40 @@ def test_an_alert_opened_before_its_planned_outage_was_entered_becomes_expected_
         trail = [(e.action, e.comment) for e in service.alert_events(session, alert_id=alert.id)]
     assert trail.count(("planned", "已登记的计划作业：岱岳区管网改造计划停气")) == 1
     assert not any(n.subject.startswith("【预警升级") for n in loop.notices)
+
+
+def test_entering_a_planned_outage_marks_the_open_alerts_it_explains_at_once(loop: Loop) -> None:
+    explained, outside = loop.post(70, OUTAGE), loop.post(71, OTHER_OUTAGE)  # 岱岳区, 泰山区
+    admin = actor("admin", "it1")
+    with loop.db.write() as session:  # staff enter the outage after the complaints came in
+        planned = create_event(session, kind=PlannedKind.planned_outage, title="岱岳区管网改造计划停气",
+                               starts_at=loop.now - timedelta(hours=1), ends_at=loop.now + timedelta(hours=10),
+                               areas=["岱岳区"], actor=admin, now=loop.now, wording="本次停气为计划检修，今晚恢复。")
+        marked = explain_open_alerts(session, event=planned, actor=admin, now=loop.now)
+    assert marked == [explained.alert_id]  # no new mention needed
+    with loop.db.write() as session:  # entering it again, or changing it, marks nothing twice
+        assert explain_open_alerts(session, event=session.merge(planned), actor=admin, now=loop.now) == []
+    with loop.db.read() as session:
+        alert, other = session.get(Alert, explained.alert_id), session.get(Alert, outside.alert_id)
+        trail = [(e.actor, e.action, e.comment) for e in service.alert_events(session, alert_id=alert.id)]
+    assert alert.expected and alert.calendar_event_id == planned.id
+    assert alert.wording == "本次停气为计划检修，今晚恢复。"
+    assert not other.expected and other.wording == ""
+    assert ("it1", "planned", "已登记的计划作业：岱岳区管网改造计划停气") in trail
+
+
+def test_a_planned_outage_leaves_closed_alerts_as_they_were(loop: Loop) -> None:
+    done = loop.post(72, OUTAGE)
+    with loop.db.write() as session:
+        service.dismiss(session, alert_id=done.alert_id, actor=actor("pr"), settings=loop.settings,
+                        reason="已核实为个别用户误解", now=loop.now)
+    with loop.db.write() as session:
+        planned = create_event(session, kind=PlannedKind.planned_outage, title="岱岳区计划停气",
+                               starts_at=loop.now - timedelta(hours=1), ends_at=loop.now + timedelta(hours=10),
+                               areas=["岱岳区"], actor=SYSTEM, now=loop.now)
+        assert explain_open_alerts(session, event=planned, actor=SYSTEM, now=loop.now) == []
+    with loop.db.read() as session:
+        assert not session.get(Alert, done.alert_id).expected
 
 
 def test_operational_alerts_open_once_and_recover_with_a_note(loop: Loop) -> None:

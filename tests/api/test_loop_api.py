@@ -8,6 +8,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -233,3 +234,21 @@ def test_what_the_review_pages_are_told(api: Api) -> None:
     board = {col["status"]: col for col in c.get("/api/tickets/board", headers=sup).json()}
     assert board["resolved"]["count"] == 1 and board["resolved"]["overdue"] == 0
     assert board["resolved"]["escalated"] == 0 and board["resolved"]["items"][0]["clock"] is None
+
+
+def test_entering_a_planned_outage_marks_the_open_alerts_it_explains(api: Api) -> None:
+    c, root, pr = api.client, api.as_("root"), api.as_("pr1")
+    now = now_shanghai()
+    made = c.post("/api/calendar", headers=root, json={
+        "kind": "planned_outage", "title": "岱岳区管网改造计划停气", "areas": ["岱岳区"],
+        "starts_at": (now - timedelta(hours=2)).isoformat(), "ends_at": (now + timedelta(hours=6)).isoformat(),
+        "wording": "本次停气为计划检修，今晚恢复。"})
+    assert made.status_code == 201 and made.json()["marked_alerts"] == [api.alerts[1]]  # the 岱岳区 outage only
+    alert = c.get(f"/api/alerts/{api.alerts[1]}", headers=pr).json()
+    assert alert["expected"] and alert["wording"] == "本次停气为计划检修，今晚恢复。"
+    assert alert["events"][-1]["action"] == "planned" and alert["events"][-1]["actor"] == "root"
+    assert not c.get(f"/api/alerts/{api.alerts[2]}", headers=pr).json()["expected"]  # a billing complaint
+    changed = c.patch(f"/api/calendar/{made.json()['id']}", json={"wording": "计划检修，预计 20 时恢复。"},
+                      headers=root)
+    assert changed.status_code == 200 and changed.json()["marked_alerts"] == []  # already marked
+    assert c.get(f"/api/alerts/{api.alerts[1]}", headers=pr).json()["wording"] == "计划检修，预计 20 时恢复。"

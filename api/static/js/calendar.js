@@ -115,7 +115,8 @@ async function save(submit) {
   try {
     const saved = editing === null ? await postJSON("/api/calendar", entry)
       : await patchJSON(`/api/calendar/${editing}`, entry);
-    toast(`${editing === null ? "已登记" : "已修改"}：${saved.title}`);
+    const marked = saved.marked_alerts.length ? `；${saved.marked_alerts.length} 条未办结预警已标为计划内` : "";
+    toast(`${editing === null ? "已登记" : "已修改"}：${saved.title}${marked}`);
     resetForm();
     form.dataset.state = "saved";
     await load();
