@@ -3,7 +3,7 @@
 // Every rule (name, password length, departments, not locking oneself out) is the API's: its
 // Chinese `detail` is shown as it comes.
 import { deleteJSON, getJSON, patchJSON, postJSON } from "./api.js";
-import { LABELS, el, fmtTime, label, toast } from "./common.js";
+import { LABELS, el, fillRows, fmtTime, label, toast } from "./common.js";
 
 const state = { me: null, users: [], departments: [], editing: null };
 
@@ -166,8 +166,7 @@ export async function loadKeys() {
   try {
     const keys = await getJSON("/api/api-keys");
     const body = document.querySelector("#keys tbody");
-    body.replaceChildren(...keys.map(keyRow));
-    if (!keys.length) body.append(el("tr", {}, el("td", { colspan: 9, class: "empty" }, "尚无 API 密钥")));
+    fillRows(body, keys, keyRow, "尚无 API 密钥");
     panel.dataset.state = "ready";
   } catch (error) {
     panel.dataset.state = "error";

@@ -3,7 +3,7 @@
 // routes admit (the page says which in data-roles; the API refuses the others anyway).
 import { setUpAccounts } from "./admin-accounts.js";
 import { getJSON } from "./api.js";
-import { LABELS, el, fmtNumber, fmtTime, initShell, label, readHash, toast, writeHash } from "./common.js";
+import { LABELS, el, fillRows, fmtNumber, fmtTime, initShell, label, readHash, toast, writeHash } from "./common.js";
 
 const STATE_BADGE = { ok: "ok", degraded: "neutral", blocked: "failed", unknown: "none" };
 const DELIVERY_BADGE = { sent: "ok", failed: "failed", pending: "none" };
@@ -43,8 +43,7 @@ async function loadSources() {
     const [sources, gaps] = await Promise.all([getJSON("/api/sources"), getJSON("/api/sources/gaps")]);
     document.querySelector("#sources tbody").replaceChildren(...sources.map(sourceRow));
     const body = document.querySelector("#gaps tbody");
-    body.replaceChildren(...gaps.map(gapRow));
-    if (!gaps.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "没有待补采的缺口")));
+    fillRows(body, gaps, gapRow, "没有待补采的缺口");
     panel.dataset.state = "ready";
   } catch (error) {
     panel.dataset.state = "error";
@@ -81,8 +80,7 @@ async function loadDeliveries() {
     const status = document.getElementById("n-status").value;
     const rows = await getJSON("/api/notifications", { status, limit: 200 });
     const body = document.querySelector("#deliveries tbody");
-    body.replaceChildren(...rows.map(deliveryRow));
-    if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, "没有符合条件的通知记录")));
+    fillRows(body, rows, deliveryRow, "没有符合条件的通知记录");
     panel.dataset.state = "ready";
   } catch (error) {
     panel.dataset.state = "error";

@@ -4,7 +4,7 @@
 // `allowed_actions`): confirm → ticket, dismiss with a reason, undo a dismissal, comment, and
 // correct a mention's sentiment or categories.
 import { getJSON, postJSON } from "./api.js";
-import { el, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
+import { el, fillRows, fmtTime, initShell, LABELS, label, readHash, toast, writeHash } from "./common.js";
 import { correctedTag, correctionForm, mentionItem } from "./mentions.js";
 
 const PAGE_SIZE = 20;
@@ -61,8 +61,7 @@ async function loadList() {
                                                 q: data.get("q").trim(),
                                                 page: state.page, size: PAGE_SIZE });
     const body = document.querySelector("#alerts tbody");
-    body.replaceChildren(...page.items.map(row));
-    if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "没有符合条件的预警")));
+    fillRows(body, page.items, row, "没有符合条件的预警");
     const total = document.getElementById("alert-total");
     total.textContent = `共 ${page.total} 条`;
     total.dataset.total = page.total;

@@ -2,7 +2,7 @@
 // that may change them a form to add or change one (POST / PATCH) and a delete with confirmation.
 // Every check of an entry is the API's: its Chinese `detail` is shown as it comes.
 import { deleteJSON, getJSON, patchJSON, postJSON } from "./api.js";
-import { LABELS, el, fmtTime, initShell, label, shanghaiDay, toast } from "./common.js";
+import { LABELS, el, fillRows, fmtTime, initShell, label, shanghaiDay, toast } from "./common.js";
 
 let canEdit = false;
 let editing = null; // the id of the entry being changed, or null when adding
@@ -39,8 +39,7 @@ async function load() {
     const events = await getJSON("/api/calendar", { since: $("cal-since").value, until: $("cal-until").value });
     $("cal-total").textContent = `共 ${events.length} 项`;
     const body = document.querySelector("#planned tbody");
-    body.replaceChildren(...events.map(row));
-    if (!events.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, "所选时段没有计划作业")));
+    fillRows(body, events, row, "所选时段没有计划作业");
     card.dataset.state = "ready";
   } catch (error) {
     card.dataset.state = "error";

@@ -97,6 +97,14 @@ export async function initShell({ required = true } = {}) {
   return user;
 }
 
+// A table body's rows, or one row saying why there are none, spanning the table's columns.
+export function fillRows(body, items, row, emptyText) {
+  body.replaceChildren(...items.map(row));
+  if (items.length) return;
+  const columns = body.closest("table")?.querySelectorAll("thead th").length || 1;
+  body.append(el("tr", {}, el("td", { colspan: columns, class: "empty" }, emptyText)));
+}
+
 // "剩余 3 小时 20 分" / "已超时 2 天 5 小时" until (or since) an ISO time, by this browser's clock.
 // Late as soon as the deadline has passed; a started minute counts (never "剩余 0 分钟").
 export function countdown(iso, now = Date.now()) {

@@ -3,7 +3,7 @@
 // PR staff also import the day's newspaper and TV clippings here (clippings.js).
 import { download, getJSON } from "./api.js";
 import { setUpClippings } from "./clippings.js";
-import { el, fmtTime, initShell, shanghaiDay, toast } from "./common.js";
+import { el, fillRows, fmtTime, initShell, shanghaiDay, toast } from "./common.js";
 
 const FORMAT_NAMES = { html: "网页", docx: "Word" };
 
@@ -34,8 +34,7 @@ async function loadList() {
   try {
     const reports = await getJSON("/api/reports", { limit: 100 });
     const body = document.querySelector("#reports tbody");
-    body.replaceChildren(...reports.map(row));
-    if (!reports.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, "暂无简报")));
+    fillRows(body, reports, row, "暂无简报");
     card.dataset.state = "ready";
   } catch (error) {
     card.dataset.state = "error";

@@ -196,3 +196,14 @@ def test_only_the_administrator_is_told_which_setting_turns_the_site_crawl_on(pa
     login(page, service, user="it1", next_path="/sites")
     page.wait_for_selector("#sites-summary[data-state=ready]")
     assert "[sites.crawl] 的 start_urls" in page.inner_text("#crawl")
+
+
+def test_an_empty_list_says_so_across_the_whole_table(page, service: Service) -> None:
+    login(page, service, next_path="/alerts")
+    page.wait_for_selector("#inbox[data-state=ready]")
+    page.fill("#a-q", "没有这样的标题")
+    page.click("#alert-filters button[type=submit]")
+    page.wait_for_selector("#alerts tbody td.empty")
+    cell = page.locator("#alerts tbody td.empty")
+    assert cell.inner_text() == "没有符合条件的预警" and page.locator("#alerts tbody tr").count() == 1
+    assert int(cell.get_attribute("colspan")) == page.locator("#alerts thead th").count()
