@@ -3,6 +3,9 @@
 import { el, fmtNumber, fmtTime, highlighted, LABELS, label } from "./common.js";
 
 const safeUrl = (url) => (/^https?:\/\//i.test(url || "") ? url : null);
+// A verification (认证) or a clipping's media type after the author: who is speaking matters to PR
+// staff (a media account, the fire brigade, a newspaper); a long one is cut, whole on hover.
+const short = (text) => (text.length > 16 ? `${text.slice(0, 16)}…` : text);
 
 export function mentionItem(item) {
   const m = item.mention;
@@ -14,7 +17,8 @@ export function mentionItem(item) {
     el("div", { class: "meta" },
       el("time", { datetime: m.published_at }, fmtTime(m.published_at)),
       el("span", { class: "platform" }, label("platform", m.platform)),
-      el("span", { class: "author" }, author || "—"),
+      el("span", { class: "author", title: m.author.verified_reason || null }, author || "—",
+         m.author.verified_reason ? el("small", { class: "verified" }, ` · ${short(m.author.verified_reason)}`) : null),
       el("span", { class: `badge ${item.sentiment}` }, label("sentiment", item.sentiment)),
       ...item.categories.map((c) => el("span", { class: "tag" }, label("category", c))),
       item.analysis.place ? el("span", { class: "place" }, item.analysis.place) : null,

@@ -88,6 +88,8 @@ def test_a_gbk_csv_from_excel_is_imported_and_shown_on_the_overview(page, servic
     shown = page.locator("#mentions li.mention")
     assert set(shown.locator(".platform").all_inner_texts()) == {"报刊广电"}
     assert titles <= set(shown.locator(".title").all_inner_texts()[:3])
+    tv_item = shown.filter(has=page.locator(".title", has_text="新泰路老旧燃气管道改造完工")).first
+    assert tv_item.locator(".author").inner_text() == "泰安广播电视台《泰安新闻》 · 电视"  # the media type, too
     assert console == []
 
 
