@@ -6,52 +6,15 @@ read these details on the pages, so they name the field and the constraint and n
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 
+from yuqing.invalid_zh import reason
+
 WHERE = {"query", "body", "path", "header", "cookie"}  # the first part of a location, not a field name
 
-# pydantic error type -> the constraint in Chinese (ctx holds the limits).
-Rule = Callable[[Mapping[str, Any]], str]
-RULES: dict[str, Rule] = {
-    "missing": lambda c: "必填",
-    "string_too_long": lambda c: f"长度不能超过 {c.get('max_length')} 个字符",
-    "string_too_short": lambda c: f"长度不能少于 {c.get('min_length')} 个字符",
-    "too_long": lambda c: f"最多 {c.get('max_length')} 项",
-    "too_short": lambda c: f"至少 {c.get('min_length')} 项",
-    "greater_than_equal": lambda c: f"不能小于 {c.get('ge')}",
-    "greater_than": lambda c: f"必须大于 {c.get('gt')}",
-    "less_than_equal": lambda c: f"不能大于 {c.get('le')}",
-    "less_than": lambda c: f"必须小于 {c.get('lt')}",
-    "int_parsing": lambda c: "应为整数",
-    "int_type": lambda c: "应为整数",
-    "int_from_float": lambda c: "应为整数",
-    "float_parsing": lambda c: "应为数字",
-    "float_type": lambda c: "应为数字",
-    "bool_parsing": lambda c: "应为 true 或 false",
-    "bool_type": lambda c: "应为 true 或 false",
-    "string_type": lambda c: "应为文本",
-    "list_type": lambda c: "应为列表",
-    "dict_type": lambda c: "应为 JSON 对象",
-    "model_type": lambda c: "应为 JSON 对象",
-    "model_attributes_type": lambda c: "应为 JSON 对象",
-    "enum": lambda c: f"取值无效（可选：{choices(c)}）",
-    "literal_error": lambda c: f"取值无效（可选：{choices(c)}）",
-    "date_parsing": lambda c: "应为日期（YYYY-MM-DD）",
-    "date_from_datetime_parsing": lambda c: "应为日期（YYYY-MM-DD）",
-    "date_type": lambda c: "应为日期（YYYY-MM-DD）",
-    "datetime_parsing": lambda c: "应为 ISO 日期时间",
-    "datetime_from_date_parsing": lambda c: "应为 ISO 日期时间",
-    "datetime_type": lambda c: "应为 ISO 日期时间",
-    "extra_forbidden": lambda c: "不是可用的字段",
-    "json_invalid": lambda c: "不是有效的 JSON",
-    "string_pattern_mismatch": lambda c: "格式不正确",
-    "uuid_parsing": lambda c: "格式不正确",
-    "url_parsing": lambda c: "应为网址",
-}
 # Body fields the pages' forms send, by the label staff see next to them; the API's own name
 # follows in brackets for integrators ("开始时间（starts_at）：应为 ISO 日期时间").
 FIELD_ZH = {
@@ -61,16 +24,6 @@ FIELD_ZH = {
     "email": "邮箱", "role": "角色", "department": "部门", "active": "状态", "comment": "说明",
     "reply": "回复内容", "sentiment": "情感", "relevant": "相关性", "text": "内容",
 }
-MAX_CHOICES = 120  # a long list of allowed values is cut, the line stays readable
-
-
-def choices(ctx: Mapping[str, Any]) -> str:
-    """pydantic's "'a', 'b' or 'c'" as "a、b、c"."""
-    expected = str(ctx.get("expected", ""))
-    found = re.findall(r"'([^']*)'", expected)
-    return "、".join(found) if found else expected
-
-
 def field_name(loc: tuple | list) -> str:
     """('body', 'ticket', 'comment') -> 'ticket.comment'; ('query', 'size') -> 'size';
     ('query', 'sentiment', 0) -> 'sentiment' (a repeated parameter has no position to name)."""
@@ -84,17 +37,7 @@ def field_name(loc: tuple | list) -> str:
 
 def constraint(error: Mapping[str, Any]) -> str:
     """The rule one pydantic error names, in Chinese; never the value that broke it."""
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    rule = RULES.get(kind)
-    if rule is not None:
-        text = rule(ctx)
-        return text if len(text) <= MAX_CHOICES else text[:MAX_CHOICES] + "…）"
-    if kind in ("value_error", "assertion_error"):  # our own validators: their message, not the input
-        reason = str(ctx.get("error", "")).strip()
-        if reason and not reason.isascii():
-            return reason.splitlines()[0][:200]
-    return "格式不正确"
+    return reason(error)
 
 
 def one_line(exc: RequestValidationError) -> str:

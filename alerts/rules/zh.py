@@ -3,9 +3,10 @@ an edit was refused (pydantic's English errors translated, never repeating the v
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
+
+from yuqing.invalid_zh import Reason, reason
 
 # Every condition a rule's `when` may hold, as the pages name it.
 CONDITION_ZH = {
@@ -20,31 +21,19 @@ LANE_ZH = {"normal": "常规：进入公关研判", "life_safety": "生命安全
 BURST_GROUP_ZH = {"category": "按投诉类别统计", "event": "按同一事件统计"}
 
 
-def _choices(ctx: Mapping[str, Any]) -> str:
-    expected = str(ctx.get("expected", ""))
-    found = re.findall(r"'([^']*)'", expected)
-    return "、".join(found) if found else expected
-
-
-_REASONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+# The shared table (yuqing/invalid_zh.py) worded for a YAML file edited by hand.
+_YAML_WORDING: dict[str, Reason] = {
     "missing": lambda c: "缺少必填项",
     "extra_forbidden": lambda c: "未知的键（请核对拼写）",
-    "int_parsing": lambda c: "应为整数", "int_type": lambda c: "应为整数", "int_from_float": lambda c: "应为整数",
-    "float_parsing": lambda c: "应为数字", "float_type": lambda c: "应为数字",
-    "bool_parsing": lambda c: "应为 true 或 false", "bool_type": lambda c: "应为 true 或 false",
-    "string_type": lambda c: "应为文字", "list_type": lambda c: "应为列表（[a, b] 或逐行“- a”）",
-    "dict_type": lambda c: "应为映射（键: 值）", "model_type": lambda c: "应为映射（键: 值）",
-    "model_attributes_type": lambda c: "应为映射（键: 值）",
-    "enum": lambda c: f"取值无效（可选：{_choices(c)}）", "literal_error": lambda c: f"取值无效（可选：{_choices(c)}）",
-    "greater_than_equal": lambda c: f"不能小于 {c.get('ge')}", "less_than_equal": lambda c: f"不能大于 {c.get('le')}",
-    "greater_than": lambda c: f"必须大于 {c.get('gt')}", "less_than": lambda c: f"必须小于 {c.get('lt')}",
-    "string_too_short": lambda c: "不能为空", "string_too_long": lambda c: f"不能超过 {c.get('max_length')} 个字",
-    "value_error": lambda c: str(c.get("error", "取值无效")),
-    "assertion_error": lambda c: str(c.get("error", "取值无效")),
+    "string_type": lambda c: "应为文字",
+    "list_type": lambda c: "应为列表（[a, b] 或逐行“- a”）",
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), lambda c: "应为映射（键: 值）"),
+    "string_too_short": lambda c: "不能为空",
+    "string_too_long": lambda c: f"不能超过 {c.get('max_length')} 个字",
+    **dict.fromkeys(("value_error", "assertion_error"), lambda c: str(c.get("error", "取值无效"))),
 }
 
 
 def reason_zh(error: Mapping[str, Any]) -> str:
     """One pydantic error of the rule file as staff read it (the schema's own checks already speak Chinese)."""
-    rule = _REASONS.get(error.get("type", ""))
-    return rule(error.get("ctx") or {}) if rule else "取值无效"
+    return reason(error, wording=_YAML_WORDING, fallback="取值无效")
