@@ -154,20 +154,16 @@ def correct_mention(session: Session, *, store: MentionStore, alert_id: int, men
     alert = act(session, alert_id=alert_id, action="correct", actor=actor, now=now, comment=comment,
                 data={"mention_id": mention_id, "sentiment": sentiment.value if sentiment else None,
                       "categories": [c.value for c in categories] if categories is not None else None})
-    mention = stored.mention
-    example = _labelled(stored, sentiment=sentiment, categories=categories, actor=actor, now=now, alert_id=alert_id)
-    session.add(example)
     if categories and attached.category != categories[0].value:
         attached.category = categories[0].value
         if alert.first_mention_id == mention_id:
             alert.category = categories[0].value
     if rules is not None and alert.mention_count <= 1:
         _recheck(session, alert, rules=rules, facts=facts_of(
-            mention, stored.analysis, sentiment=sentiment.value if sentiment else None,
+            stored.mention, stored.analysis, sentiment=sentiment.value if sentiment else None,
             categories=[c.value for c in categories] if categories is not None else None), now=now)
-    session.flush()
-    store.correct(mention_id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
-    return example
+    return _keep_correction(session, store=store, stored=stored, sentiment=sentiment, categories=categories,
+                            actor=actor, now=now, alert_id=alert_id)
 
 
 def correct_listed_mention(session: Session, *, store: MentionStore, mention_id: str, actor: Actor, now: datetime,
@@ -180,23 +176,27 @@ def correct_listed_mention(session: Session, *, store: MentionStore, mention_id:
     stored = store.get(mention_id)
     if stored is None:
         raise NotFound(f"信息 {mention_id[:80]} 不存在")
-    example = _labelled(stored, sentiment=sentiment, categories=categories, actor=actor, now=now, alert_id=None)
-    session.add(example)
-    session.flush()
-    store.correct(mention_id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
-    return example
+    return _keep_correction(session, store=store, stored=stored, sentiment=sentiment, categories=categories,
+                            actor=actor, now=now, alert_id=None)
 
 
-def _labelled(stored: StoredMention, *, sentiment: SentimentLabel | None, categories: list[Category] | None,
-              actor: Actor, now: datetime, alert_id: int | None) -> LabelledExample:
+def _keep_correction(session: Session, *, store: MentionStore, stored: StoredMention,
+                     sentiment: SentimentLabel | None, categories: list[Category] | None, actor: Actor,
+                     now: datetime, alert_id: int | None) -> LabelledExample:
+    """What every correction leaves: a labelled example for retraining, and the corrected labels
+    in the index (the example is flushed first: a database error stops before the index is written)."""
     mention = stored.mention
-    return LabelledExample(
+    example = LabelledExample(
         mention_id=mention.id, platform=mention.platform.value,
         text=f"{mention.title}\n{mention.text}" if mention.title else mention.text,
         sentiment=sentiment.value if sentiment else None,
         categories=[c.value for c in categories] if categories is not None else None,
         model_sentiment=stored.analysis.sentiment.label.value, model_categories=stored.analysis.category_codes,
         alert_id=alert_id, by=actor.name, at=now)
+    session.add(example)
+    session.flush()
+    store.correct(mention.id, Correction(sentiment=sentiment, categories=categories, by=actor.name, at=now))
+    return example
 
 
 NO_LONGER_MATCHED = "更正后不再满足预警规则"
