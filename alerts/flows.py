@@ -187,9 +187,15 @@ def _explain(session: Session, alert: Alert, *, mention: Mention, analysis: Anal
                           place=analysis.place)
     if planned is None:
         return
-    alert.calendar_event_id, alert.wording, alert.expected = planned.id, planned.wording, True
-    record(session, alert, actor=SYSTEM, action="planned", now=now, comment=f"已登记的计划作业：{planned.title}",
-           data={"mention_id": mention.id, "planned_event": planned.id})
+    _mark_planned(session, alert, planned, actor=SYSTEM, now=now, data={"mention_id": mention.id})
+
+
+def _mark_planned(session: Session, alert: Alert, event: PlannedEvent, *, actor: Actor, now: datetime,
+                  data: dict[str, object] | None = None) -> None:
+    """An open alert the operation explains after it was opened: 计划内 from now on, in its trail."""
+    alert.calendar_event_id, alert.wording, alert.expected = event.id, event.wording, True
+    record(session, alert, actor=actor, action="planned", now=now, comment=f"已登记的计划作业：{event.title}",
+           data={**(data or {}), "planned_event": event.id})
 
 
 def explain_open_alerts(session: Session, *, event: PlannedEvent, actor: Actor, now: datetime) -> list[int]:
@@ -205,9 +211,7 @@ def explain_open_alerts(session: Session, *, event: PlannedEvent, actor: Actor, 
         mentions = session.scalars(select(AlertMention).where(AlertMention.alert_id == alert.id))
         if any(explains(event, at=m.published_at, categories=[m.category or alert.category],
                         text=alert.title, place=m.place or alert.place) for m in mentions):
-            alert.calendar_event_id, alert.wording, alert.expected = event.id, event.wording, True
-            record(session, alert, actor=actor, action="planned", now=now, comment=f"已登记的计划作业：{event.title}",
-                   data={"planned_event": event.id})
+            _mark_planned(session, alert, event, actor=actor, now=now)
             marked.append(alert.id)
     # A corrected 对外口径 reaches the open alerts already linked to the entry (and their tickets' pages).
     for alert in session.scalars(select(Alert).where(Alert.calendar_event_id == event.id,
