@@ -42,7 +42,7 @@ from api.routes import (
     tickets,
     users,
 )
-from api.security import DELIVERY_READERS, USER_ADMINS, require_role
+from api.security import DELIVERY_READERS, READERS, USER_ADMINS, require_role
 from crawlers.sitecheck.store import SiteStore
 from store.base import MentionQuery, MentionStore, QueryTooDeep, StoreError, StoreFull
 from yuqing import __version__
@@ -166,7 +166,7 @@ def create_app(settings: Settings, store: MentionStore | None = None, db: Databa
     app.include_router(supervision.router, dependencies=[require_role(Role.admin, Role.supervisor, Role.viewer)],
                        **signed_in)
     app.include_router(notifications.router, dependencies=[require_role(*DELIVERY_READERS)], **signed_in)
-    app.include_router(reports.router, dependencies=[require_role(Role.admin, Role.pr, Role.supervisor, Role.viewer)],
+    app.include_router(reports.router, dependencies=[require_role(*READERS)],
                        **signed_in)
     app.include_router(metrics.router)
 

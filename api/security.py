@@ -21,6 +21,7 @@ from yuqing.records import Role
 
 # Who may call the routes that two places need to know about: the routers (api/app.py) and the
 # 系统管理 page, which shows each of its sections only to the roles its routes admit.
+READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)  # every role but a department's handler
 USER_ADMINS = (Role.admin,)  # users and API keys
 DELIVERY_READERS = (Role.admin, Role.supervisor)  # the notification delivery log
 

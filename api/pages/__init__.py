@@ -33,7 +33,7 @@ from alerts.transitions import ALERT_ACTION_ZH
 from api.routes.alerts import RULE_EDITORS, RULE_READERS
 from api.routes.calendar import CALENDAR_EDITORS, CALENDAR_READERS
 from api.routes.clippings import CLIPPING_IMPORTERS
-from api.security import DELIVERY_READERS, USER_ADMINS
+from api.security import DELIVERY_READERS, READERS, USER_ADMINS
 from yuqing import __version__
 from yuqing.clippings import FIELD_ZH, MEDIA_CHOICES
 from yuqing.records import ALL_ROLES, CATEGORY_NAMES_ZH, PLATFORM_NAMES_ZH, SENTIMENT_NAMES_ZH, Role
@@ -51,7 +51,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
 # 系统管理: every section is shown to the roles its /api routes admit (api/app.py); the page itself
 # to the roles of its restricted sections (users, API keys, the notification log).
 SYSTEM_SECTIONS = {"users": USER_ADMINS, "keys": USER_ADMINS, "sources": ALL_ROLES,

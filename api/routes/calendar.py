@@ -16,11 +16,11 @@ from alerts.flows import explain_open_alerts
 from api.deps import ReadSession, WriteSession
 from api.query import _moment
 from api.responses import NOT_FOUND
-from api.security import require_role
+from api.security import READERS, require_role
 from yuqing.records import Category, Role, ShanghaiTime
 
 router = APIRouter(prefix="/api/calendar", tags=["calendar"])
-CALENDAR_READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)  # the 运营日历 page too
+CALENDAR_READERS = READERS  # the 运营日历 page too
 CALENDAR_EDITORS = (Role.admin,)
 
 

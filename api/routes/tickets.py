@@ -20,7 +20,7 @@ from api.deps import CacheDep, DbDep, ReadSession, SettingsDep, StoreDep, WriteS
 from api.query import _moment
 from api.responses import CONFLICT, NOT_FOUND
 from api.routes.ticket_source import TicketSource, ticket_source
-from api.security import CurrentActor, require_role
+from api.security import READERS, CurrentActor, require_role
 from yuqing.records import Category, Role
 
 router = APIRouter(prefix="/api", tags=["tickets"])
@@ -206,7 +206,7 @@ def list_tickets(
 
 
 # Who may open /alerts (the alert routes' readers); the page shows the 来源预警 link to them only.
-ALERT_READERS = (Role.admin, Role.pr, Role.supervisor, Role.viewer)
+ALERT_READERS = READERS
 
 
 def _detail(session: ReadSession, ticket: Ticket, actor: Actor, settings: SettingsDep,
