@@ -52,7 +52,7 @@ REQUIRED = ("outlet", "date", "title", "media_type")
 # The columns by their Chinese names: the template's header row and the names in messages.
 FIELD_ZH = {"outlet": "媒体", "date": "日期", "title": "标题", "summary": "摘要", "link": "链接",
             "media_type": "媒体类型"}
-MEDIA_CHOICES = "报纸、电视、广播、杂志"
+MEDIA_CHOICES = "、".join(MEDIA_NAMES_ZH.values())  # 报纸、电视、广播、杂志
 MAX_OUTLET, MAX_TITLE = 100, 300  # longer means the columns are shifted (a summary in the title)
 log = logging.getLogger("yuqing.clippings")
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # a real clippings sheet of 5000 rows unpacks to a few MB
