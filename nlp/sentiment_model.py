@@ -1,7 +1,8 @@
 """Three-class sentiment (negative / neutral / positive) for social-media mentions.
 
-Runtime needs only the standard library and numpy; `nlp/sentiment_train.py` fits the weights
-with scikit-learn and writes one compressed `.npz` file that this module loads.
+The linear heads need only numpy; the encoder head runs a fine-tuned BERT with ONNX Runtime
+(nlp/encoder.py). `nlp/sentiment_train.py` fits both and writes one compressed `.npz` file plus
+the encoder's graph and tokenizer next to it, which this module loads.
 
 Input contract (the analysis stage does this once per mention and shares the words):
     text = normalize(clean_text(raw)); words = segmenter().words(text)
@@ -11,16 +12,16 @@ Model: sparse binary features (jieba words, negated words, character 1–3-grams
 [emoticons] and a few lexicon / punctuation indicator tokens) are L2-normalised and scored by
 several linear "heads" (a multinomial logistic regression and a one-vs-rest NB-weighted logistic
 regression over fine-grained training classes). Each head's softmax is collapsed to the three
-labels, the heads are averaged, and a temperature plus per-label bias fitted on held-out
-training data calibrates the result. Features are looked up in a compact vocabulary (a dict), so
-nothing depends on Python's randomised `hash()`.
+labels and the heads are averaged; for the texts they are least sure of, a head on a fine-tuned
+sentence encoder joins the average (see `SentimentModel`). A temperature plus per-label bias
+fitted on held-out training data calibrates the result. Features are looked up in a compact
+vocabulary (a dict), so nothing depends on Python's randomised `hash()`.
 
 `score = P(positive) + P(neutral) / 2`: 0 is most negative, 1 most positive, neutral texts sit
 near 0.5. A binary reading "positive when P(positive) > P(negative)" is exactly score > 0.5.
-The label is the most probable class (this beat every neutral band on the score in held-out
-three-class macro-F1; the trainer keeps a band only if it wins). Neutral band: a text labelled
-neutral always scores in [0.25, 0.75] (P(neutral) is the largest), and `neutral_band` holds the
-5th–95th percentile of held-out neutral predictions (0.41–0.55 for v1).
+The trainer labels by a neutral band on the score when that beats the most probable class in
+held-out three-class macro-F1 (v2: band 0.39–0.59), else by the most probable class; either
+way `neutral_band` holds the 5th–95th percentile of held-out neutral predictions.
 """
 
 from __future__ import annotations
@@ -280,6 +281,12 @@ class SentimentModel:
     heads: (start, stop) column ranges, each softmaxed on its own;
     collapse: per column NEG / NEU / POS, or SPLIT for a class of no fixed valence (surprise),
     whose probability is shared between negative and positive.
+    encoder_weights / encoder_bias: optional third head, (DIMENSIONS, k) and (k,), on the
+    fine-tuned sentence encoder's output (nlp/encoder.py; its files sit next to the model file,
+    see `encoder_files`), in the classes of the first head. It is consulted only when the linear
+    heads are unsure (their top probability below `encoder_gate`), and then takes
+    `encoder_share` of the average: the encoder costs about twenty linear predictions, so the
+    gate keeps throughput while reaching the texts it would change.
     """
 
     name: str
@@ -292,6 +299,10 @@ class SentimentModel:
     label_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
     band: tuple[float, float] | None = None  # None: label by the most probable class
     meta: dict = field(default_factory=dict)
+    encoder_weights: np.ndarray | None = None
+    encoder_bias: np.ndarray | None = None
+    encoder_share: float = 0.0
+    encoder_gate: float = 0.0
 
     def __post_init__(self) -> None:
         self.tokens, self.gram_keys, self.gram_rows = split_vocab(self.vocab)
@@ -300,6 +311,7 @@ class SentimentModel:
         shares = {NEG: (1.0, 0.0, 0.0), NEU: (0.0, 1.0, 0.0), POS: (0.0, 0.0, 1.0),
                   SPLIT: (0.5, 0.0, 0.5)}
         self._shares = [[shares[c][k] for c in self.collapse] for k in range(3)]
+        self._encoder = None
 
     @property
     def n_features(self) -> int:
@@ -318,12 +330,21 @@ class SentimentModel:
             # float16 on disk halves the file; float32 in memory sums several times faster
             weights = data["weights"].astype(np.float32)
             bias = data["bias"].astype(np.float32)
+            head = {k: data[k].astype(np.float32) for k in ("encoder_weights", "encoder_bias")
+                    if k in data.files}
         if len(tokens) + len(keys) != weights.shape[0]:
             raise ValueError(f"{path}: vocabulary and weights disagree")
         model = cls(name=meta["name"], vocab={}, weights=weights, bias=bias,
                     heads=[tuple(h) for h in meta["heads"]], collapse=list(meta["collapse"]),
                     temperature=float(meta["temperature"]), label_bias=tuple(meta["label_bias"]),
-                    band=tuple(meta["band"]) if meta.get("band") else None, meta=meta)
+                    band=tuple(meta["band"]) if meta.get("band") else None, meta=meta,
+                    encoder_share=float(meta.get("encoder_share", 0.0)),
+                    encoder_gate=float(meta.get("encoder_gate", 0.0)), **head)
+        if model.encoder_weights is not None:
+            # Here, so that a missing encoder fails at start-up, not in the middle of a stream.
+            from nlp.encoder import Encoder
+
+            model.attach_encoder(Encoder(*encoder_files(path)))
         model.tokens = {t: i for i, t in enumerate(tokens)}
         model.gram_keys = keys
         model.gram_rows = np.arange(len(tokens), len(tokens) + len(keys), dtype=np.int64)
@@ -341,7 +362,11 @@ class SentimentModel:
             format=FORMAT_VERSION, name=self.name, heads=[list(h) for h in self.heads],
             collapse=list(self.collapse), temperature=self.temperature,
             label_bias=list(self.label_bias), band=list(self.band) if self.band else None,
+            encoder_share=self.encoder_share, encoder_gate=self.encoder_gate,
         )
+        head = {} if self.encoder_weights is None else {
+            "encoder_weights": self.encoder_weights.astype(np.float16),
+            "encoder_bias": self.encoder_bias.astype(np.float32)}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
             np.savez_compressed(
@@ -351,7 +376,11 @@ class SentimentModel:
                 weights=self.weights[order].astype(np.float16),
                 bias=self.bias.astype(np.float32),
                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
+                **head,
             )
+
+    def attach_encoder(self, encoder) -> None:
+        self._encoder = encoder
 
     # -- scoring ---------------------------------------------------------------------------
     def feature_rows(self, text: str, words: Sequence[str]) -> np.ndarray:
@@ -383,6 +412,22 @@ class SentimentModel:
                 out[k] += sum(map(operator.mul, exps, self._shares[k][start:stop])) * scale
         return out
 
+    def encoder_proba(self, embeddings: np.ndarray) -> np.ndarray:
+        """Three-label probabilities of the encoder head for rows of embeddings."""
+        k = len(self.encoder_bias)
+        z = embeddings @ self.encoder_weights + self.encoder_bias
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        z /= z.sum(axis=1, keepdims=True)
+        shares = np.array(self._shares)[:, :k].T  # the first head's classes
+        return z @ shares
+
+    def consults_encoder(self, proba: Sequence[float]) -> bool:
+        return self.encoder_weights is not None and max(proba) < self.encoder_gate
+
+    def blend(self, proba: Sequence[float], encoder: Sequence[float]) -> list[float]:
+        s = self.encoder_share
+        return [(1.0 - s) * a + s * b for a, b in zip(proba, encoder, strict=True)]
+
     def calibrate(self, proba: Sequence[float]) -> list[float]:
         """Temperature and per-label bias on log-probabilities (fitted on held-out data)."""
         scaled = [
@@ -395,8 +440,11 @@ class SentimentModel:
         return [e / total for e in exps]
 
     def predict_proba(self, text: str, words: Sequence[str]) -> dict[str, float]:
-        proba = self.calibrate(self.uncalibrated_proba(self.logits(text, words).tolist()))
-        return dict(zip(LABELS, proba, strict=True))
+        proba = self.uncalibrated_proba(self.logits(text, words).tolist())
+        if self.consults_encoder(proba):
+            encoded = self.encoder_proba(self._encoder.embed([text[:MAX_CHARS]]))[0]
+            proba = self.blend(proba, encoded.tolist())
+        return dict(zip(LABELS, self.calibrate(proba), strict=True))
 
     @property
     def neutral_band(self) -> tuple[float, float]:
@@ -422,6 +470,13 @@ class SentimentModel:
         proba = self.predict_proba(text, words)
         score = score_from_proba(proba)
         return self.label_for(proba, score), score
+
+
+def encoder_files(model_path: Path) -> tuple[Path, Path]:
+    """The encoder graph and tokenizer that belong to a model file."""
+    stem = Path(model_path).stem
+    return (Path(model_path).with_name(f"{stem}-encoder.onnx"),
+            Path(model_path).with_name(f"{stem}-tokenizer.json"))
 
 
 def score_from_proba(proba: dict[str, float]) -> float:

@@ -1,8 +1,10 @@
-"""Train the three-class sentiment model shipped as `nlp/models/sentiment-v1.npz`.
+"""Train the three-class sentiment model shipped as `nlp/models/sentiment-v1.npz`, with its
+fine-tuned encoder (`sentiment-v1-encoder.onnx`, `sentiment-v1-tokenizer.json`).
 
     .venv/bin/python -m nlp.sentiment_train [--datasets DIR] [--out PATH] [--extra FILE.jsonl]
 
-scikit-learn is used here only (the `train` extra); the runtime model needs numpy alone.
+scikit-learn, JAX and ONNX are used here only (the `train` extra). About 35 minutes on two
+cores, most of it fine-tuning the encoder (nlp/encoder_train.py).
 
 Training data (the shared corpora stay outside the repository; only the fitted weights ship):
 - Weibo, SMP2020-EWECT "usual": the 6-emotion posts of the emotion6 *and* binary train splits,
@@ -33,19 +35,25 @@ binary train split (the two folders were split independently), so the benchmark 
 only on its test rows that occur in no train split.
 
 Model selection used the train splits only: 5-fold cross-validation over the training pool.
-Calibration: out-of-fold predictions fit a temperature (NLL) on Weibo and domain rows. The label
-is the most probable class unless a neutral band on the score (searched on the same out-of-fold
-rows) gives a better mean of Weibo and domain three-class macro-F1; either way the model file
-records the band of scores in which held-out neutral predictions lie (`neutral_band`).
+The encoder is fine-tuned once, on four of those folds; the fifth is held out. On it: the gate
+sends the linear heads' least sure `encoder_texts` of Weibo rows to the encoder, and the
+encoder's share of the blend is the one with the best mean of Weibo binary and three-class and
+domain three-class macro-F1. Calibration: the held-out blended predictions fit a temperature
+(NLL) on Weibo and domain rows. The label is the most probable class unless a neutral band on
+the score (searched on the same rows) gives a better mean of Weibo and domain three-class
+macro-F1; either way the model file records the band of scores in which held-out neutral
+predictions lie (`neutral_band`). The linear heads are then refitted on every row.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import functools
 import json
 import os
+import shutil
 import sys
 import time
 from collections import Counter
@@ -55,14 +63,18 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.encoder import Encoder
+from nlp.encoder_train import FineTuning
 from nlp.sentiment_model import (
     DEFAULT_MODEL,
     LABELS,
+    MAX_CHARS,
     NEG,
     NEU,
     POS,
     SPLIT,
     SentimentModel,
+    encoder_files,
     extract_features,
 )
 
@@ -85,6 +97,7 @@ CLASS_COLLAPSE = {
 # the board's, a notice or question the official replies', praise Weibo's happy posts.
 DOMAIN_CLASS = {"negative": "board", "neutral": "official", "positive": "happy"}
 WEIBO_CLASSES = ("angry", "sad", "fear", "happy", "neutral", "surprise")
+BAND_MARGIN = 0.005  # held-out three-class macro-F1 a neutral band must gain over argmax
 
 
 @dataclass
@@ -101,6 +114,10 @@ class Config:
     min_df: int = 3  # 2 doubles the vocabulary (and the file) for no held-out gain
     folds: int = 5
     max_board_chars: int = 300  # board messages are long; their head states the grievance
+    # Share of texts (the linear heads' least sure, on held-out Weibo rows) that consult the
+    # sentence encoder: it costs about twenty linear predictions, so this sets the throughput.
+    encoder_texts: float = 0.15
+    fine_tuning: FineTuning = field(default_factory=FineTuning)
     drop_consultations: bool = False  # True cost 0.04 domain macro-F1 out of fold
 
 
@@ -317,7 +334,7 @@ def make_model(vocab: dict[str, int], weights: np.ndarray, bias: np.ndarray,
                classes: list[str]) -> SentimentModel:
     k = len(classes)
     collapse = [CLASS_COLLAPSE[c] for c in classes] * 2
-    return SentimentModel(name="yuqing-linear-v1", vocab=vocab, weights=weights, bias=bias,
+    return SentimentModel(name="yuqing-linear-bge-v2", vocab=vocab, weights=weights, bias=bias,
                           heads=[(0, k), (k, 2 * k)], collapse=collapse,
                           meta={"classes": classes})
 
@@ -360,10 +377,14 @@ def fit_subset(matrix, keys: list[str], labels: np.ndarray, weights: np.ndarray,
     return make_model({keys[j]: i for i, j in enumerate(keep)}, w, b, classes), keep
 
 
+def fold_of(n: int, config: Config, seed: int) -> np.ndarray:
+    return np.random.RandomState(seed).randint(0, config.folds, n)
+
+
 def out_of_fold(matrix, keys, labels, weights, classes, config: Config, seed: int) -> np.ndarray:
     from joblib import Parallel, delayed
 
-    fold = np.random.RandomState(seed).randint(0, config.folds, matrix.shape[0])
+    fold = fold_of(matrix.shape[0], config, seed)
 
     def run(f: int) -> tuple[np.ndarray, np.ndarray]:
         test = np.flatnonzero(fold == f)
@@ -377,14 +398,52 @@ def out_of_fold(matrix, keys, labels, weights, classes, config: Config, seed: in
     return proba
 
 
+def choose_encoder_blend(model: SentimentModel, linear: np.ndarray, encoded: np.ndarray,
+                         pool: Pool, config: Config) -> tuple[float, float]:
+    """The gate that sends `config.encoder_texts` of Weibo rows to the encoder, and the share
+    whose calibrated blend has the lowest log-loss on the held-out rows (`pool` holds those
+    only), weighted as the calibration weighs them. Macro-F1 was tried as the criterion: on the
+    held-out fold's ~70 domain rows it moved by whole texts and chose by noise."""
+    source = np.array([r.source for r in pool.rows])
+    gate = float(np.quantile(linear[source == "weibo"].max(axis=1), config.encoder_texts))
+    model.encoder_gate = gate
+    rows, gold, weight = calibration_rows(pool)
+    best = (np.inf, 0.0)
+    for share in np.arange(0.0, 0.81, 0.05):
+        model.encoder_share = float(share)
+        loss = fit_calibration(blended(model, linear, encoded)[rows], gold[rows], weight[rows])[2]
+        if loss < best[0] - 1e-4:  # a larger share only for a real gain
+            best = (loss, round(float(share), 2))
+    return best[1], gate
+
+
+def blended(model: SentimentModel, linear: np.ndarray, encoded: np.ndarray) -> np.ndarray:
+    """What `SentimentModel.predict_proba` does before calibration, for many rows."""
+    consult = linear.max(axis=1) < model.encoder_gate
+    s = model.encoder_share
+    return np.where(consult[:, None], (1.0 - s) * linear + s * encoded, linear)
+
+
 def calibrated(proba: np.ndarray, temperature: float, bias: Sequence[float]) -> np.ndarray:
     z = np.log(np.clip(proba, 1e-12, 1.0)) / temperature + np.asarray(bias)
     z = np.exp(z - z.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 
 
+def calibration_rows(pool: Pool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows that calibrate (Weibo posts but surprise, our domain rows), and every row's
+    three-label gold label and calibration weight."""
+    labels = np.array([r.label for r in pool.rows])
+    source = np.array([r.source for r in pool.rows])
+    weibo = (source == "weibo") & (labels != "surprise")
+    domain = np.isin(source, ("domain", "extra"))
+    # Domain rows are few but are what the service sees: give them a tenth of the total weight.
+    weight = np.where(domain, max(1.0, 0.1 * weibo.sum() / max(1, domain.sum())), 1.0)
+    return weibo | domain, np.array([CLASS_COLLAPSE[x] for x in labels]), weight
+
+
 def fit_calibration(proba: np.ndarray, gold: np.ndarray, weights: np.ndarray):
-    """Temperature minimising weighted NLL; the per-label bias stays 0.
+    """Temperature minimising weighted NLL, the per-label bias (0) and that NLL.
 
     A fitted bias (tried) moves the balance towards the majority negative class and costs
     about 0.005 binary macro-F1, so only the sharpness is calibrated.
@@ -398,7 +457,7 @@ def fit_calibration(proba: np.ndarray, gold: np.ndarray, weights: np.ndarray):
         return float(-(weights * np.log(p[rows, gold] + 1e-12)).sum() / weights.sum())
 
     best = minimize_scalar(nll, bounds=(-2.0, 2.0), method="bounded")
-    return float(np.exp(best.x)), (0.0, 0.0, 0.0)
+    return float(np.exp(best.x)), (0.0, 0.0, 0.0), float(best.fun)
 
 
 def macro_f1(gold: np.ndarray, pred: np.ndarray, labels: Iterable[int]) -> float:
@@ -466,42 +525,98 @@ def train(datasets_dir: Path, out_path: Path, extra_examples: Iterable[tuple[str
     return metrics
 
 
+def train_encoder(pool: Pool, held: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+                  classes: list[str], config: Config, seed: int, model: SentimentModel,
+                  graph_file: Path, tokenizer_file: Path) -> Encoder:
+    """Fine-tune on the rows not held out, write the graph and its tokenizer, put the head
+    into `model`, and return the encoder read back from the written (int8) graph."""
+    from nlp import encoder_train
+
+    base = encoder_train.fetch_base()
+    rows = np.flatnonzero(~held)
+    index = {c: i for i, c in enumerate(classes)}
+    params, model.encoder_weights, model.encoder_bias = encoder_train.fine_tune(
+        base, [pool.rows[i].text[:MAX_CHARS] for i in rows],
+        np.array([index[c] for c in labels[rows]]), weights[rows], len(classes),
+        config.fine_tuning, seed, log=lambda line: print(line, file=sys.stderr, flush=True))
+    encoder_train.write_quantized(params, base / encoder_train.BASE_MODEL, graph_file)
+    shutil.copyfile(base / encoder_train.BASE_TOKENIZER, tokenizer_file)
+    return Encoder(graph_file, tokenizer_file)
+
+
+@contextlib.contextmanager
+def _replaced_together(out_path: Path):
+    """Paths to write the model file, its encoder graph and tokenizer to. They replace the
+    three files in use together when the block succeeds, and are removed when it fails."""
+    targets = [out_path, *encoder_files(out_path)]
+    staged = [t.with_name(t.name + ".part") for t in targets]
+    try:
+        yield staged
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    for path, target in zip(staged, targets, strict=True):
+        path.replace(target)
+
+
 def fit_pool(pool: Pool, out_path: Path, config: Config, seed: int) -> dict:
-    """Everything after data loading: cross-fit, calibrate, fit on all rows, save."""
+    """Everything after data loading: cross-fit, fine-tune, calibrate, fit on all rows, save."""
+    with _replaced_together(out_path) as (model_file, graph_file, tokenizer_file):
+        return _fit_pool(pool, model_file, graph_file, tokenizer_file, config, seed)
+
+
+def _fit_pool(pool: Pool, model_file: Path, graph_file: Path, tokenizer_file: Path,
+              config: Config, seed: int) -> dict:
     matrix, keys = featurize(pool)
     labels = np.array([r.label for r in pool.rows])
     weights = np.array([r.weight for r in pool.rows])
     classes = sorted(set(labels.tolist()))  # scikit-learn's order of classes_
     proba = out_of_fold(matrix, keys, labels, weights, classes, config, seed)
+    model, _ = fit_subset(matrix, keys, labels, weights, np.arange(matrix.shape[0]), classes,
+                          config)
+    # The encoder is fine-tuned once, on four folds; the fifth is held out to choose its share
+    # and gate and to calibrate (fine-tuning five times would take hours on two cores). From
+    # here on, rows means the held-out fold only.
+    held = fold_of(len(labels), config, seed) == 0
+    encoder = train_encoder(pool, held, labels, weights, classes, config, seed, model,
+                            graph_file, tokenizer_file)
+    trained_rows = dict(Counter(r.source for r in pool.rows))
+    pool = Pool([row for row, h in zip(pool.rows, held, strict=True) if h])
+    proba, labels = proba[held], labels[held]
+    encoded = model.encoder_proba(encoder.embed([r.text[:MAX_CHARS] for r in pool.rows],
+                                                workers=os.cpu_count() or 1))
+    model.encoder_share, model.encoder_gate = choose_encoder_blend(model, proba, encoded, pool,
+                                                                   config)
+    linear_only = oof_metrics(proba, None, pool)
+    proba = blended(model, proba, encoded)
 
     source = np.array([r.source for r in pool.rows])
-    gold = np.array([CLASS_COLLAPSE[x] for x in labels])
     weibo = (source == "weibo") & (labels != "surprise")
-    domain = np.isin(source, ("domain", "extra"))
-    calib = weibo | domain
-    # Domain rows are few but are what the service sees: give them a tenth of the total weight.
-    calib_weight = np.where(domain, max(1.0, 0.1 * weibo.sum() / max(1, domain.sum())), 1.0)
-    temperature, label_bias = fit_calibration(proba[calib], gold[calib], calib_weight[calib])
+    calib, gold, calib_weight = calibration_rows(pool)
+    temperature, label_bias, _ = fit_calibration(proba[calib], gold[calib], calib_weight[calib])
     p = calibrated(proba, temperature, label_bias)
     band = choose_band(p[:, POS] + 0.5 * p[:, NEU], gold, (weibo, source == "domain"))
     by_band, by_argmax = oof_metrics(p, band, pool), oof_metrics(p, None, pool)
-    if _three_class(by_argmax) > _three_class(by_band):
+    # The band must win clearly: it reads the score alone, so a notice the model finds 74 %
+    # neutral but leaning negative falls below it. On a near tie, the most probable class.
+    if _three_class(by_band) < _three_class(by_argmax) + BAND_MARGIN:
         band = None
 
-    model, _ = fit_subset(matrix, keys, labels, weights, np.arange(matrix.shape[0]), classes,
-                          config)
     model.temperature, model.label_bias, model.band = temperature, label_bias, band
     score = p[:, POS] + 0.5 * p[:, NEU]
     neutral = (p.argmax(axis=1) if band is None else band_labels(score, *band)) == NEU
-    model.meta.update(trained_rows=dict(Counter(source.tolist())), seed=seed,
+    model.meta.update(trained_rows=trained_rows, seed=seed,
                       neutral_band=[round(float(q), 3) for q in np.percentile(score[neutral], [5, 95])])
-    model.save(out_path)
+    model.save(model_file)
     metrics = by_argmax if band is None else by_band
     metrics["other_rule_3class"] = _three_class(by_band if band is None else by_argmax)
     metrics.update(
-        rows=dict(Counter(source.tolist())), classes=classes, features=model.n_features,
+        rows=trained_rows, classes=classes, features=model.n_features,
         temperature=temperature, label_bias=label_bias, band=band,
-        model_bytes=out_path.stat().st_size,
+        model_bytes=model_file.stat().st_size, encoder_share=model.encoder_share,
+        encoder_gate=round(model.encoder_gate, 4), encoder_texts=config.encoder_texts,
+        held_out_rows=len(pool.rows), linear_only={k: round(v, 4) for k, v in linear_only.items()},
     )
     return metrics
 

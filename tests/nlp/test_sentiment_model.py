@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -14,13 +15,16 @@ import numpy as np
 import pytest
 
 from nlp.clean import clean_text, normalize
+from nlp.encoder import EncoderMissing
 from nlp.evaluation import label_scores
 from nlp.segment import segmenter
 from nlp.sentiment_model import (
     DEFAULT_MODEL,
     LABELS,
+    MODEL_DIR,
     TOKEN,
     SentimentModel,
+    encoder_files,
     extract_features,
     gram_key,
 )
@@ -113,6 +117,68 @@ def test_score_follows_the_probabilities(model: SentimentModel) -> None:
         assert (score > 0.5) == (margin > 0)
 
 
+class _CountingEncoder:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.texts = encoder, []
+
+    def embed(self, texts, workers=1):
+        self.texts.extend(texts)
+        return self.encoder.embed(texts, workers)
+
+
+def _linear_proba(model: SentimentModel, raw: str) -> list[float]:
+    text = normalize(clean_text(raw))
+    return model.uncalibrated_proba(model.logits(text, segmenter().words(text)).tolist())
+
+
+UNSURE = ["还行吧", "一般般", "今天去燃气营业厅交了费", "说不上好也说不上坏", "就这样吧，等通知",
+          "师傅来看了一眼就走了", "气价又调了", "燃气表换新的了"]
+
+
+def test_the_encoder_is_consulted_only_when_the_linear_heads_are_unsure(model: SentimentModel) -> None:
+    assert model.encoder_weights is not None and 0.0 < model.encoder_share < 1.0
+    sure = [raw for raw in (COMPLAINT, PRAISE, BOARD_COMPLAINT) if not model.consults_encoder(
+        _linear_proba(model, raw))]
+    unsure = [raw for raw in UNSURE if model.consults_encoder(_linear_proba(model, raw))]
+    assert len(sure) == 3 and unsure, "the gate must separate clear texts from vague ones"
+    real = model._encoder
+    counting = model._encoder = _CountingEncoder(real)
+    try:
+        for raw in sure:
+            proba(model, raw)
+        assert counting.texts == []
+        for raw in unsure:
+            got = proba(model, raw)
+            text = normalize(clean_text(raw))
+            encoded = model.encoder_proba(real.embed([text]))[0].tolist()
+            expected = model.calibrate(model.blend(_linear_proba(model, raw), encoded))
+            assert [got[label] for label in LABELS] == pytest.approx(expected)
+        assert len(counting.texts) == len(unsure)
+    finally:
+        model._encoder = real
+
+
+def test_the_encoder_head_changes_what_the_linear_heads_alone_say(model: SentimentModel) -> None:
+    moved = 0
+    for raw in UNSURE:
+        linear = model.calibrate(_linear_proba(model, raw))
+        moved += max(abs(a - proba(model, raw)[k]) for a, k in zip(linear, LABELS, strict=True))
+    assert moved > 0.05
+
+
+def test_save_and_load_keep_the_encoder_head(model: SentimentModel, tmp_path: Path) -> None:
+    model.save(tmp_path / "m.npz")
+    for shipped, copy in zip(encoder_files(DEFAULT_MODEL), encoder_files(tmp_path / "m.npz"),
+                             strict=True):
+        shutil.copyfile(shipped, copy)
+    loaded = SentimentModel.load(tmp_path / "m.npz")
+    assert (loaded.encoder_share, loaded.encoder_gate) == (model.encoder_share, model.encoder_gate)
+    for raw in [*UNSURE, COMPLAINT]:
+        assert proba(loaded, raw) == pytest.approx(proba(model, raw), abs=1e-3)
+
+
 def test_features_are_stable_strings() -> None:
     feats = extract_features("不满意[怒]!!", ["不", "满意", "怒"])
     for name in ("n满意", "e怒", "#negpos1", "#excl2"):
@@ -142,8 +208,16 @@ def test_fast_lookup_matches_the_training_features(model: SentimentModel, raw: s
     assert sorted(rows) == sorted(expected) and len(rows) == len(expected)
 
 
+def test_a_model_without_its_encoder_does_not_load(model: SentimentModel, tmp_path: Path) -> None:
+    model.save(tmp_path / "m.npz")
+    with pytest.raises(EncoderMissing, match=r"m-encoder\.onnx"):
+        SentimentModel.load(tmp_path / "m.npz")
+
+
 def test_load_time_size_and_throughput(model: SentimentModel) -> None:
     assert DEFAULT_MODEL.stat().st_size <= 20 * 1024 * 1024
+    shipped = [f for f in MODEL_DIR.iterdir() if f.is_file()]  # every model, the encoder too
+    assert sum(f.stat().st_size for f in shipped) <= 50 * 1024 * 1024
     start = time.perf_counter()
     SentimentModel.load()
     assert time.perf_counter() - start < 3.0  # target 1 s; generous for a busy CI machine
@@ -159,7 +233,7 @@ def test_load_time_size_and_throughput(model: SentimentModel) -> None:
 DATASETS = Path(os.environ.get("YUQING_DATASETS", Path(__file__).resolve().parents[3] / "shared"
                                / "datasets"))
 SMP_BINARY_TEST = DATASETS / "smp2020_ewect_usual_binary" / "test.csv"
-SMP_MIN_MACRO_F1 = 0.86  # measured 0.867 (bench/sentiment_quality.py); the issue asked 0.88
+SMP_MIN_MACRO_F1 = 0.875  # measured 0.880 (bench/sentiment_quality.py); the issue asks 0.88
 
 
 @pytest.mark.skipif(not SMP_BINARY_TEST.is_file(), reason="shared datasets not available")

@@ -150,9 +150,11 @@ def nlp_train(
     if only not in (None, "sentiment", "categories"):
         fail("--only must be sentiment or categories")
     try:
+        import jax  # noqa: F401
+        import onnx  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError:
-        fail("training needs scikit-learn: pip install 'yuqing[train]'")
+        fail("training needs scikit-learn, JAX and ONNX: pip install 'yuqing[train]'")
     from nlp import category_train, sentiment_train
     from nlp.category_model import MODEL_FILE as CATEGORY_MODEL
     from nlp.corrections import correction_rows, read_corrections
@@ -178,7 +180,10 @@ def nlp_train(
     sentiment_out = (out / SENTIMENT_MODEL.name) if out else SENTIMENT_MODEL
     category_out = (out / CATEGORY_MODEL.name) if out else CATEGORY_MODEL
     if only != "categories":
-        report = sentiment_train.train(folder, sentiment_out, extra_examples=sentiments)
+        try:
+            report = sentiment_train.train(folder, sentiment_out, extra_examples=sentiments)
+        except (OSError, ValueError) as exc:  # the base encoder's download, mostly
+            fail(f"sentiment model not trained (the shipped one is unchanged): {exc}")
         typer.echo(f"sentiment model → {sentiment_out}: {json.dumps(report, ensure_ascii=False, default=str)}")
     if only != "sentiment":
         report = category_train.train(folder, category_out, extra=categories)
