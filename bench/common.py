@@ -13,6 +13,14 @@ REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("YUQING_DATASETS", REPO.parent / "shared" / "datasets"))
 
 
+def memory_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """A process's memory from /proc/PID/status: VmRSS (resident now) or VmHWM (peak)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
 def pin_one_core() -> None:
     """Measure on one core, as the issue's targets are stated."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")

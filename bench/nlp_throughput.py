@@ -12,14 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import pin_one_core, weibo_texts
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from bench.common import memory_mb, pin_one_core, weibo_texts
 
 
 def rate(fn, texts: list[str]) -> float:
@@ -37,11 +30,11 @@ def main(n: int = 5000) -> None:
     from nlp.analyze import Analyzer
     from yuqing.settings import Settings
 
-    before = rss_mb()
+    before = memory_mb()
     start = time.perf_counter()
     analyzer = Analyzer(Settings())
     load = time.perf_counter() - start
-    resident = rss_mb() - before
+    resident = memory_mb() - before
     analyzer.analyze_text(texts[0])  # warm caches (OpenCC table, IDF) outside the timing
     _ = SnowNLP(texts[0]).sentiments
 

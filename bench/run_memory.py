@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import wait_and_log_in
+from bench.common import memory_mb, wait_and_log_in
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,13 +26,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 def main() -> None:
@@ -56,7 +49,7 @@ def main() -> None:
                          "/api/mentions?q=%E5%81%9C%E6%B0%94", "/api/stats/facets/category"):
                 for _ in range(20):
                     urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=10).read()
-            ours, baseline = peak_rss_mb(server.pid), peak_rss_mb(bare.pid)
+            ours, baseline = memory_mb(server.pid, "VmHWM"), memory_mb(bare.pid, "VmHWM")
         finally:
             server.terminate()
             bare.terminate()

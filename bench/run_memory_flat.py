@@ -44,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, wait_and_log_in, weibo_texts
+from bench.common import REPO, memory_mb, wait_and_log_in, weibo_texts
 
 BATCH = 2000
 CONFIG = """[storage]
@@ -58,13 +58,6 @@ burst_sweep_minutes = 1
 """
 READS = ["/api/mentions?q=%E7%87%83%E6%B0%94&size=20", "/api/stats/trend", "/api/stats/overview", "/api/alerts?size=20",
          "/api/tickets/board", "/metrics"]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 # -- children ---------------------------------------------------------------------------------
@@ -209,7 +202,7 @@ def main() -> None:
         for thread in readers:
             thread.start()
         time.sleep(30)  # warm up: every route served, models loaded, caches filled
-        baseline, native_start = rss_mb(server.pid), native_mb(base, token)
+        baseline, native_start = memory_mb(server.pid), native_mb(base, token)
         replay = subprocess.Popen([sys.executable, __file__, "replay", str(config), str(args.hours), str(args.rate)],
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         progress = {"done": 0, "total": 1}
@@ -222,14 +215,14 @@ def main() -> None:
         threading.Thread(target=follow, daemon=True).start()
         cap = time.monotonic() + args.max_minutes * 60 if args.max_minutes else None
         while replay.poll() is None:
-            samples.append((progress["done"] / args.rate / 3600, rss_mb(server.pid)))
+            samples.append((progress["done"] / args.rate / 3600, memory_mb(server.pid)))
             if cap is not None and time.monotonic() > cap:
                 replay.terminate()
                 replay.wait(60)
                 break
             time.sleep(args.every)
         time.sleep(30)  # the service keeps serving on the day's data
-        samples.append((progress["done"] / args.rate / 3600, rss_mb(server.pid)))
+        samples.append((progress["done"] / args.rate / 3600, memory_mb(server.pid)))
         capped = cap is not None and progress["done"] < progress["total"]
         assert capped or (replay.returncode == 0 and progress["done"] == progress["total"]), "the replay failed"
         peak = max(mb for _, mb in samples)
@@ -238,8 +231,7 @@ def main() -> None:
         for thread in readers:
             thread.join(300)
         latency = route_ms(base, token)
-        with open(f"/proc/{server.pid}/status") as status:
-            hwm = next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+        hwm = memory_mb(server.pid, "VmHWM")
     finally:
         stop.set()
         trickle.terminate()
